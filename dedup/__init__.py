@@ -1,0 +1,29 @@
+"""dedup: find copies of the same news story in scraped dumps.
+
+The flow: documents -> stripped text -> shingles -> signatures -> LSH candidates
+-> verified pairs -> clusters -> reports.
+"""
+
+from .io import Fields, InputError, ReadStats, read_documents
+from .model import Cluster, Cut, Document, Evidence, Member, Stripped
+from .normalize import normalize
+from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters
+
+__all__ = [
+    "Cluster",
+    "Cut",
+    "Deduplicator",
+    "Document",
+    "DuplicateIdError",
+    "Evidence",
+    "Fields",
+    "InputError",
+    "Member",
+    "ReadStats",
+    "Result",
+    "Settings",
+    "Stripped",
+    "find_clusters",
+    "normalize",
+    "read_documents",
+]

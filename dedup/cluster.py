@@ -1,0 +1,135 @@
+"""Clusters from verified edges: union-find, a chain guard, and the canonical choice.
+
+Connected components alone chain stories together: A~B and B~C put A and C in one
+cluster even when they share nothing. So every component is re-cut around its
+canonical copy: a member stays only if it verifies against the canonical itself;
+the others are clustered again among themselves, with the edges they have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .shingle import ShingleSets
+from .verify import Scores, Thresholds, accepts, score_pairs
+
+
+@dataclass(frozen=True)
+class Group:
+    """One cluster as document positions: the canonical, every member (canonical
+    first), each member's exact scores against the canonical, and why the canonical
+    was chosen."""
+
+    canonical: int
+    members: np.ndarray
+    scores: Scores
+    reason: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Per-document facts the canonical choice breaks ties with.
+
+    ``dates``: ISO-like sortable date strings or None; ``removed``: characters the
+    stripper cut from each document.
+    """
+
+    dates: Sequence[str | None]
+    removed: np.ndarray
+
+
+def components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected-component label (smallest member position) of every node."""
+    parent = np.arange(n)
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([find(i) for i in range(n)], dtype=np.int64)
+
+
+def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Provenance) -> tuple[int, str]:
+    """The most complete copy, then the earliest dated, then the least stripped.
+
+    Completeness is the share of the cluster's shingles a copy holds, each
+    shingle weighted by the number of copies that hold it.
+    """
+    sets = [shingles[int(m)] for m in members]
+    # Each shingle weighs as many as the copies that share it: a complete copy
+    # covers the shared text, while edits and additions found in one copy only
+    # count little.
+    pooled, support = np.unique(np.concatenate(sets), return_counts=True)
+    total = max(int(support.sum()), 1)
+    coverage = np.array([support[np.searchsorted(pooled, s)].sum() / total for s in sets])
+    keys = [
+        (-round(float(c), 3), provenance.dates[int(m)] or "\uffff", int(provenance.removed[int(m)]), -len(s), int(m))
+        for c, m, s in zip(coverage, members, sets)
+    ]
+    order = sorted(range(len(members)), key=keys.__getitem__)
+    best, runner = keys[order[0]], keys[order[1]]
+    best_pos = int(members[order[0]])
+    share = f"holds {-best[0]:.0%} of the cluster's shared text"
+    if best[0] != runner[0]:
+        return best_pos, f"most complete copy: {share}"
+    if best[1] != runner[1]:
+        return best_pos, f"{share}, tied; earliest date {best[1]}"
+    if best[2] != runner[2]:
+        return best_pos, f"{share}, tied; fewest characters stripped ({best[2]})"
+    if best[3] != runner[3]:
+        return best_pos, f"{share}, tied; longest text ({-best[3]} shingles)"
+    return best_pos, f"{share}, tied on every criterion; first in input order"
+
+
+def _scores_against(canonical: int, members: np.ndarray, shingles: ShingleSets) -> Scores:
+    pairs = np.stack([np.full(members.size, canonical), members], axis=1)
+    return score_pairs(shingles, pairs)
+
+
+def cluster(
+    n: int, edges: np.ndarray, shingles: ShingleSets, thresholds: Thresholds, provenance: Provenance
+) -> list[Group]:
+    """Partition positions ``0..n-1`` into groups; every position lands in exactly one."""
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    labels = components(n, edges)
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    groups: list[Group] = []
+    pending = [part for part in np.split(order, cuts) if part.size]
+    sizes = shingles.sizes
+    while pending:
+        members = np.sort(pending.pop())
+        if members.size == 1:
+            m = int(members[0])
+            one = np.ones(1)
+            groups.append(Group(m, members, Scores(np.array([sizes[m]]), one, one), "no verified copy"))
+            continue
+        canonical, reason = _choose_canonical(members, shingles, provenance)
+        scores = _scores_against(canonical, members, shingles)
+        fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
+        fits |= members == canonical
+        kept = np.concatenate(([canonical], members[fits & (members != canonical)]))
+        position = {int(m): k for k, m in enumerate(members)}
+        pick = np.array([position[int(m)] for m in kept])
+        groups.append(Group(canonical, kept, Scores(scores.shared[pick], scores.jaccard[pick], scores.containment[pick]), reason))
+        rest = members[~fits]
+        if rest.size:
+            inside = np.isin(edges, rest).all(axis=1)
+            local = np.searchsorted(rest, edges[inside])
+            sub = components(rest.size, local)
+            sub_order = np.argsort(sub, kind="stable")
+            sub_cuts = np.flatnonzero(np.diff(sub[sub_order])) + 1
+            pending.extend(rest[part] for part in np.split(sub_order, sub_cuts))
+    groups.sort(key=lambda g: (-g.members.size, int(g.members.min())))
+    return groups

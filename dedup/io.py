@@ -1,0 +1,184 @@
+"""Reading documents from JSONL (plain or gzipped), CSV, ``.txt`` files and folders.
+
+Bad input stops the read with an :class:`InputError` naming ``file:line`` and the
+problem, unless ``on_error="skip"``: then the record is skipped and counted in the
+:class:`ReadStats` passed in. Invalid UTF-8 is decoded with replacement characters
+and counted; nothing is dropped without a count.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from .model import Document
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+CSV_SUFFIXES = (".csv", ".csv.gz")
+TEXT_SUFFIXES = (".txt",)
+_PROVENANCE = ("source", "url", "date")
+
+
+class BadRecord(ValueError):
+    """What is wrong with one record: a short reason (the skip count's key) and detail."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class InputError(ValueError):
+    """A record or file that cannot be read, with where it is and what is wrong."""
+
+    def __init__(self, location: str, problem: str, reason: str | None = None) -> None:
+        super().__init__(f"{location}: {problem}")
+        self.location = location
+        self.problem = problem
+        self.reason = reason or problem
+
+
+@dataclass
+class ReadStats:
+    """What a read saw: records read, records skipped by reason, repaired text."""
+
+    read: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    invalid_utf8: int = 0
+    ignored_files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: read / skipped (with reasons) / repaired."""
+        parts = [f"read {self.read}"]
+        total = sum(self.skipped.values())
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.skipped.items()))
+        parts.append(f"skipped {total}" + (f" ({reasons})" if reasons else ""))
+        if self.invalid_utf8:
+            parts.append(f"invalid UTF-8 repaired in {self.invalid_utf8}")
+        if self.ignored_files:
+            parts.append(f"ignored {len(self.ignored_files)} file(s) of unknown type")
+        return " / ".join(parts)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Which record fields hold the id and the text."""
+
+    id: str = "id"
+    text: str = "text"
+
+
+def read_documents(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    fields: Fields = Fields(),
+    on_error: str = "fail",
+    stats: ReadStats | None = None,
+) -> Iterator[Document]:
+    """Yield the documents of every file under ``paths`` (files or folders).
+
+    ``on_error`` is ``"fail"`` (raise :class:`InputError`) or ``"skip"`` (count the
+    problem in ``stats`` and go on). Duplicate ids are input errors too.
+    """
+    if on_error not in ("fail", "skip"):
+        raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
+    stats = stats if stats is not None else ReadStats()
+    seen: dict[str, str] = {}
+    for path in _expand(paths, stats):
+        for location, record in _records(path, fields, stats):
+            try:
+                doc = record if isinstance(record, Document) else _document(record, fields)
+                if doc.id in seen:
+                    raise BadRecord("duplicate id", f"{doc.id!r} was first seen at {seen[doc.id]}")
+            except BadRecord as bad:
+                if on_error == "fail":
+                    raise InputError(location, str(bad), bad.reason) from None
+                stats.skipped[bad.reason] += 1
+                continue
+            seen[doc.id] = location
+            stats.read += 1
+            yield doc
+
+
+def _expand(paths: str | Path | Sequence[str | Path], stats: ReadStats) -> Iterator[Path]:
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    for item in map(Path, items):
+        if item.is_dir():
+            for child in sorted(p for p in item.rglob("*") if p.is_file()):
+                if _kind(child):
+                    yield child
+                else:
+                    stats.ignored_files.append(str(child))
+        elif item.is_file():
+            if not _kind(item):
+                raise InputError(str(item), "unknown file type (expected .jsonl, .jsonl.gz, .csv or .txt)")
+            yield item
+        else:
+            raise InputError(str(item), "no such file or folder")
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    for kind, suffixes in (("jsonl", JSONL_SUFFIXES), ("csv", CSV_SUFFIXES), ("txt", TEXT_SUFFIXES)):
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
+def _decode(data: bytes, stats: ReadStats) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        stats.invalid_utf8 += 1
+        return data.decode("utf-8", errors="replace")
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str, Any]]:
+    kind = _kind(path)
+    if kind == "txt":
+        yield str(path), Document(id=path.stem, text=_decode(path.read_bytes(), stats))
+    elif kind == "jsonl":
+        with _open(path) as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                yield f"{path}:{number}", _parse_json(_decode(raw, stats))
+    else:
+        with _open(path) as fh:
+            text = _decode(fh.read(), stats)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        for row in reader:
+            yield f"{path}:{reader.line_num}", row
+
+
+def _parse_json(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as err:
+        return BadRecord("malformed JSON", f"{err.msg} at column {err.colno}")
+
+
+def _document(record: Any, fields: Fields) -> Document:
+    if isinstance(record, BadRecord):
+        raise record
+    if not isinstance(record, Mapping):
+        raise BadRecord("not an object", f"expected a JSON object, got {type(record).__name__}")
+    if fields.text not in record or record[fields.text] is None:
+        raise BadRecord("missing text field", repr(fields.text))
+    text = record[fields.text]
+    if not isinstance(text, str):
+        raise BadRecord("text not a string", f"field {fields.text!r} holds {type(text).__name__}")
+    if fields.id not in record or record[fields.id] in (None, ""):
+        raise BadRecord("missing id field", repr(fields.id))
+    provenance = {k: str(record[k]) for k in _PROVENANCE if record.get(k) not in (None, "")}
+    meta = {k: v for k, v in record.items() if k not in (fields.id, fields.text, *_PROVENANCE)}
+    return Document(id=str(record[fields.id]), text=text, meta=meta, **provenance)

@@ -1,0 +1,180 @@
+"""The whole flow for a batch: strip, shingle, sign, band, verify, cluster.
+
+:class:`Deduplicator` holds the settings and the stripping hook; :func:`find_clusters`
+is the one-call form. Every input document, and every embedded article the stripper
+splits out of one, comes back in exactly one cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+import regex
+
+from .cluster import Group, Provenance, cluster
+from .lsh import Bands, optimal_bands
+from .minhash import MinHasher
+from .model import Cluster, Document, Evidence, Member, Stripped
+from .normalize import normalize
+from .shingle import ShingleSets, shingle_keys
+from .verify import Thresholds, verify
+
+Stripper = Callable[[Document], Stripped]
+
+_ISO_DATE = regex.compile(r"^\d{4}-\d{2}-\d{2}")
+_HAS_DIGIT = regex.compile(r"\d")
+_MAX_DIFFERS = 10
+_MAX_EMBEDDED_DEPTH = 3
+
+
+def passthrough(document: Document) -> Stripped:
+    """A stripping hook that keeps the whole text as the body."""
+    return Stripped(body=document.text)
+
+
+class DuplicateIdError(ValueError):
+    """Two input documents share one id."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a run. The defaults are the tuned ones."""
+
+    ngram: int = 3
+    num_perm: int = 128
+    seed: int = 1
+    lsh_threshold: float = 0.4
+    jaccard: float = 0.5
+    containment: float = 0.8
+    min_shingles: int = 8
+    min_contained: int = 20
+    min_words: int = 10
+    max_bucket: int = 100
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The verification thresholds of these settings."""
+        return Thresholds(self.jaccard, self.containment, self.min_shingles, self.min_contained)
+
+    @property
+    def bands(self) -> Bands:
+        """The LSH band layout for ``lsh_threshold`` over ``num_perm`` permutations."""
+        return Bands(*optimal_bands(self.lsh_threshold, self.num_perm))
+
+
+@dataclass(frozen=True)
+class Result:
+    """Clusters of one run, with every document and what stripping made of it."""
+
+    clusters: tuple[Cluster, ...]
+    documents: Mapping[str, Document]
+    stripped: Mapping[str, Stripped]
+    stats: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> int:
+        """Documents that sit in a cluster of two or more."""
+        return sum(c.size for c in self.clusters if c.size > 1)
+
+
+class Deduplicator:
+    """Runs the flow with fixed settings and a stripping hook."""
+
+    def __init__(self, settings: Settings | None = None, strip: Stripper | None = None) -> None:
+        self.settings = settings or Settings()
+        self.strip = strip or passthrough
+        self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
+        self.bands = self.settings.bands
+
+    def run(self, documents: Iterable[Document]) -> Result:
+        """Cluster ``documents`` (and the embedded articles split out of them)."""
+        docs, stripped = self._strip_all(documents)
+        keys = [normalize(stripped[d.id].body) for d in docs]
+        shingles = shingle_keys(keys, self.settings.ngram)
+        long_enough = shingles.words >= self.settings.min_words
+        signatures = self.hasher.signatures(shingles)
+        candidates = self.bands.candidates(signatures, long_enough, self.settings.max_bucket)
+        edges, _ = verify(shingles, candidates, self.settings.thresholds)
+        provenance = Provenance(
+            dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
+            removed=np.array([len(d.text) - len(stripped[d.id].body) for d in docs]),
+        )
+        groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance)
+        clusters = tuple(
+            self._cluster(k, g, docs, keys, shingles, bool(long_enough[g.canonical]))
+            for k, g in enumerate(groups, start=1)
+        )
+        stats = {
+            "documents": sum(1 for d in docs if "parent_id" not in d.meta),
+            "embedded": sum(1 for d in docs if "parent_id" in d.meta),
+            "too_short": int((~long_enough).sum()),
+            "candidates": int(len(candidates)),
+            "edges": int(len(edges)),
+        }
+        return Result(clusters, {d.id: d for d in docs}, stripped, stats)
+
+    def _strip_all(self, documents: Iterable[Document]) -> tuple[list[Document], dict[str, Stripped]]:
+        docs: list[Document] = []
+        stripped: dict[str, Stripped] = {}
+        queue = [(d, 0) for d in documents]
+        queue.reverse()
+        while queue:
+            doc, depth = queue.pop()
+            if doc.id in stripped:
+                raise DuplicateIdError(f"duplicate document id {doc.id!r}")
+            result = self.strip(doc)
+            docs.append(doc)
+            stripped[doc.id] = result
+            if depth < _MAX_EMBEDDED_DEPTH:
+                queue.extend((child, depth + 1) for child in reversed(result.children))
+        return docs, stripped
+
+    def _cluster(
+        self, number: int, group: Group, docs: list[Document], keys: list[str], shingles: ShingleSets, comparable: bool
+    ) -> Cluster:
+        canonical = docs[group.canonical]
+        reason = group.reason
+        if not comparable:
+            reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {self.settings.min_words})"
+        members = []
+        for pos, shared, jac, con in zip(group.members, group.scores.shared, group.scores.jaccard, group.scores.containment):
+            doc = docs[int(pos)]
+            is_canonical = int(pos) == group.canonical
+            evidence = Evidence(
+                jaccard=round(float(jac), 4),
+                containment=round(float(con), 4),
+                shared=int(shared),
+                only_member=int(shingles.sizes[pos] - shared),
+                only_canonical=int(shingles.sizes[group.canonical] - shared),
+                differs=() if is_canonical else _differs(keys[int(pos)], keys[group.canonical]),
+            )
+            members.append(
+                Member(
+                    doc_id=doc.id,
+                    similarity=max(evidence.jaccard, evidence.containment),
+                    is_canonical=is_canonical,
+                    evidence=evidence,
+                    parent_id=doc.meta.get("parent_id"),
+                )
+            )
+        return Cluster(id=number, canonical=canonical, members=tuple(members), reason=reason)
+
+
+def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:
+    """Words found in only one of two texts, numbers first: ``+w`` member-only, ``-w`` canonical-only."""
+    mine, theirs = set(member_key.split()), set(canonical_key.split())
+    marked = [f"+{w}" for w in mine - theirs] + [f"-{w}" for w in theirs - mine]
+    marked.sort(key=lambda w: (not _HAS_DIGIT.search(w), w))
+    return tuple(marked[:_MAX_DIFFERS])
+
+
+def find_clusters(documents: Iterable[Document], *, strip: Stripper | None = None, **options: object) -> Result:
+    """Cluster ``documents`` into copies of the same story.
+
+    ``options`` are :class:`Settings` fields (``ngram``, ``jaccard``,
+    ``containment``, ``lsh_threshold``...). ``strip`` is the hook applied to each
+    document before hashing.
+    """
+    return Deduplicator(Settings(**options), strip).run(documents)  # type: ignore[arg-type]

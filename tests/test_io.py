@@ -1,0 +1,117 @@
+"""Every bad-input case: a clear error naming file:line, or a counted skip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from dedup import Fields, InputError, ReadStats, read_documents
+
+
+def _jsonl(path: Path, lines: list[str | bytes]) -> Path:
+    with open(path, "wb") as fh:
+        for line in lines:
+            fh.write((line.encode() if isinstance(line, str) else line) + b"\n")
+    return path
+
+
+def _good(i: int) -> str:
+    return json.dumps({"id": f"d{i}", "text": f"نص رقم {i}"}, ensure_ascii=False)
+
+
+def test_reads_jsonl_gz_csv_txt_and_folders(tmp_path: Path) -> None:
+    _jsonl(tmp_path / "a.jsonl", [_good(1), "", _good(2)])
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(_good(3) + "\n")
+    (tmp_path / "c.csv").write_text('id,text\nd4,"سطر\nثان"\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d5.txt").write_text("نص", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("not a dump")
+    stats = ReadStats()
+    docs = list(read_documents(tmp_path, stats=stats))
+    assert [d.id for d in docs] == ["d1", "d2", "d3", "d4", "d5"]
+    assert docs[3].text == "سطر\nثان"
+    assert stats.read == 5 and stats.ignored_files == [str(tmp_path / "notes.md")]
+
+
+def test_field_names_are_configurable(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "x.jsonl", [json.dumps({"key": 7, "body": "b", "source": "spa", "title": "t"})])
+    (doc,) = read_documents(path, fields=Fields(id="key", text="body"))
+    assert (doc.id, doc.text, doc.source, doc.meta) == ("7", "b", "spa", {"title": "t"})
+
+
+def test_malformed_line_stops_with_file_and_line(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "x.jsonl", [_good(1), '{"id": "d2", "text": ', _good(3)])
+    with pytest.raises(InputError, match=r"x\.jsonl:2: malformed JSON"):
+        list(read_documents(path))
+
+
+def test_malformed_line_is_skipped_and_counted(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "x.jsonl", [_good(1), "{oops", "[1, 2]", _good(3)])
+    stats = ReadStats()
+    docs = list(read_documents(path, on_error="skip", stats=stats))
+    assert [d.id for d in docs] == ["d1", "d3"]
+    assert stats.skipped == {"malformed JSON": 1, "not an object": 1}
+    assert "skipped 2 (malformed JSON: 1, not an object: 1)" in stats.summary()
+
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path: Path) -> None:
+    bad = b'{"id": "d1", "text": "caf\xe9 \xff"}'
+    path = _jsonl(tmp_path / "x.jsonl", [bad, _good(2)])
+    stats = ReadStats()
+    docs = list(read_documents(path, stats=stats))
+    assert docs[0].text == "caf\ufffd \ufffd"
+    assert stats.invalid_utf8 == 1
+    assert "invalid UTF-8 repaired in 1" in stats.summary()
+
+
+def test_invalid_utf8_in_txt_is_counted(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"ok \xff")
+    stats = ReadStats()
+    (doc,) = read_documents(tmp_path / "a.txt", stats=stats)
+    assert doc.text == "ok \ufffd" and stats.invalid_utf8 == 1
+
+
+def test_duplicate_ids_are_an_error(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "x.jsonl", [_good(1), _good(1)])
+    with pytest.raises(InputError, match=r"x\.jsonl:2: duplicate id: 'd1' was first seen at .*x\.jsonl:1"):
+        list(read_documents(path))
+
+
+def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+    a = _jsonl(tmp_path / "a.jsonl", [_good(1)])
+    b = _jsonl(tmp_path / "b.jsonl", [_good(1)])
+    stats = ReadStats()
+    assert len(list(read_documents([a, b], on_error="skip", stats=stats))) == 1
+    assert stats.skipped == {"duplicate id": 1}
+
+
+def test_missing_text_field_names_the_field(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "x.jsonl", [json.dumps({"id": "d1", "body": "x"})])
+    with pytest.raises(InputError, match=r"x\.jsonl:1: missing text field: 'text'"):
+        list(read_documents(path))
+
+
+def test_non_string_text_and_missing_id(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "x.jsonl", [json.dumps({"id": "d1", "text": 5}), json.dumps({"text": "x"})])
+    with pytest.raises(InputError, match="text not a string"):
+        list(read_documents(path))
+    stats = ReadStats()
+    assert list(read_documents(path, on_error="skip", stats=stats)) == []
+    assert stats.skipped == {"text not a string": 1, "missing id field": 1}
+
+
+def test_missing_path_and_unknown_file_type(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        list(read_documents(tmp_path / "nope.jsonl"))
+    (tmp_path / "a.pdf").write_bytes(b"%PDF")
+    with pytest.raises(InputError, match="unknown file type"):
+        list(read_documents(tmp_path / "a.pdf"))
+
+
+def test_on_error_must_be_known() -> None:
+    with pytest.raises(ValueError):
+        list(read_documents("seeds", on_error="ignore"))

@@ -1,0 +1,76 @@
+import numpy as np
+
+from dedup.cluster import Provenance, cluster, components
+from dedup.shingle import ShingleSets
+from dedup.verify import Thresholds, score_pairs, verify
+
+
+def _sets(*members: list[int]) -> ShingleSets:
+    values = [np.array(sorted(set(m)), dtype=np.uint64) for m in members]
+    offsets = np.concatenate(([0], np.cumsum([v.size for v in values])))
+    return ShingleSets(np.concatenate(values), offsets, np.array([v.size + 2 for v in values]))
+
+
+def _provenance(n: int) -> Provenance:
+    return Provenance([None] * n, np.zeros(n, dtype=int))
+
+
+def test_exact_scores() -> None:
+    s = _sets(list(range(100)), list(range(50, 150)), list(range(50)))
+    sc = score_pairs(s, np.array([[0, 1], [0, 2]]))
+    assert list(sc.shared) == [50, 50]
+    assert np.allclose(sc.jaccard, [50 / 150, 0.5])
+    assert np.allclose(sc.containment, [0.5, 1.0])
+
+
+def test_edge_needs_a_threshold() -> None:
+    s = _sets(list(range(100)), list(range(50, 150)), list(range(50)))
+    edges, _ = verify(s, np.array([[0, 1], [0, 2]]), Thresholds(jaccard=0.5, containment=0.9))
+    assert [tuple(e) for e in edges] == [(0, 2)]  # the truncated copy, by containment
+
+
+def test_near_empty_documents_never_get_edges() -> None:
+    s = _sets([1, 2], [1, 2], [3])
+    edges, _ = verify(s, np.array([[0, 1]]), Thresholds())
+    assert len(edges) == 0
+
+
+def test_components_are_order_independent() -> None:
+    a = components(5, np.array([[3, 4], [0, 1]]))
+    b = components(5, np.array([[1, 0], [4, 3]]))
+    assert np.array_equal(a, b)
+    assert list(a) == [0, 0, 2, 3, 3]
+
+
+def test_chain_is_cut_where_members_stop_matching_the_canonical() -> None:
+    # A-B, B-C and C-D overlap by 70 %; A-C and B-D by 40 %, A-D not at all.
+    s = _sets(*(list(range(k, k + 100)) for k in (0, 30, 60, 90)))
+    t = Thresholds(jaccard=0.5, containment=0.95)
+    pairs = np.array([[i, j] for i in range(4) for j in range(i + 1, 4)])
+    edges, _ = verify(s, pairs, t)
+    assert sorted(map(tuple, edges)) == [(0, 1), (1, 2), (2, 3)]
+    groups = cluster(4, edges, s, t, _provenance(4))
+    # B and C hold the most shared text (B first); D does not verify against B
+    assert [sorted(map(int, g.members)) for g in groups] == [[0, 1, 2], [3]]
+    assert groups[0].canonical == 1
+    assert (groups[0].scores.jaccard >= 0.5).all()
+
+
+def test_canonical_is_the_most_complete_copy() -> None:
+    full = list(range(200))
+    s = _sets(full[:120], full, full[:150])
+    t = Thresholds()
+    edges, _ = verify(s, np.array([[0, 1], [0, 2], [1, 2]]), t)
+    (group,) = cluster(3, edges, s, t, _provenance(3))
+    assert group.canonical == 1
+    assert "most complete" in group.reason
+    assert group.members[0] == 1
+
+
+def test_ties_go_to_the_earliest_date() -> None:
+    s = _sets(list(range(100)), list(range(100)))
+    t = Thresholds()
+    edges, _ = verify(s, np.array([[0, 1]]), t)
+    (group,) = cluster(2, edges, s, t, Provenance(["2015-08-02", "2015-07-30"], np.zeros(2, dtype=int)))
+    assert group.canonical == 1
+    assert "earliest date 2015-07-30" in group.reason
