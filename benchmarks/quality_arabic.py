@@ -1,0 +1,115 @@
+"""Cluster accuracy on real Arabic wire reprints (SaudiNewsNet, hand-labelled pairs).
+
+Runs ``dedup.find_clusters`` with default options over the whole corpus, predicts DUP
+for a labelled pair when both ids land in one cluster, and prints precision, recall
+and F1 (PARTIAL pairs are not scored), the cluster-size distribution and the ten
+largest clusters. ``--errors`` lists every wrong pair with its exact scores.
+
+    python benchmarks/quality_arabic.py [--data DIR] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+import dedup
+from dedup.shingle import shingle
+from dedup.verify import score_pairs
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "saudinewsnet"
+
+
+def load(data: Path) -> list[dedup.Document]:
+    docs = []
+    with gzip.open(data / "saudinewsnet.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            docs.append(
+                dedup.Document(
+                    id=r["id"], text=r["text"], source=r.get("source"), url=r.get("url"),
+                    date=r.get("date_extracted"), meta={"title": r.get("title") or ""},
+                )
+            )
+    return docs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--pairs", default="pairs-dev.jsonl")
+    parser.add_argument("--errors", action="store_true", help="list every wrong pair")
+    args = parser.parse_args()
+    if not (args.data / "saudinewsnet.jsonl.gz").exists():
+        print(f"SaudiNewsNet not found under {args.data}: nothing to measure")
+        return 0
+    docs = load(args.data)
+    by_id = {d.id: d for d in docs}
+    pairs = [json.loads(line) for line in open(args.data / args.pairs, encoding="utf-8")]
+
+    start = time.perf_counter()
+    result = dedup.find_clusters(docs)
+    elapsed = time.perf_counter() - start
+    cluster_of = {m.doc_id: c.id for c in result.clusters for m in c.members}
+    assert len(cluster_of) == len(result.documents), "a document is missing from the clusters"
+
+    tp = fp = fn = tn = 0
+    wrong = []
+    for p in pairs:
+        if p["label"] == "PARTIAL":
+            continue
+        same = cluster_of[p["a"]] == cluster_of[p["b"]]
+        gold = p["label"] == "DUP"
+        tp += same and gold
+        fp += same and not gold
+        fn += gold and not same
+        tn += not gold and not same
+        if same != gold:
+            wrong.append(p)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    print(f"documents {len(result.documents)}  clusters {len(result.clusters)}  "
+          f"in duplicate clusters {result.duplicates}  time {elapsed:.1f}s ({len(docs) / elapsed:.0f} docs/s)")
+    print(f"stats {dict(result.stats)}")
+    print()
+    print("| pairs | TP | FP | FN | TN | precision | recall | F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| {tp + fp + fn + tn} | {tp} | {fp} | {fn} | {tn} | {precision:.3f} | {recall:.3f} | {f1:.3f} |")
+    print()
+    sizes = Counter(c.size for c in result.clusters)
+    buckets = [(1, 1), (2, 2), (3, 5), (6, 10), (11, 40), (41, 10**9)]
+    print("| cluster size | clusters |")
+    print("|---|---|")
+    for lo, hi in buckets:
+        label = f"{lo}" if lo == hi else (f"{lo}-{hi}" if hi < 10**9 else f">{lo - 1}")
+        print(f"| {label} | {sum(n for s, n in sizes.items() if lo <= s <= hi)} |")
+    print()
+    print("ten largest clusters:")
+    for c in result.clusters[:10]:
+        worst = min(m.similarity for m in c.members)
+        titles = Counter(by_id[m.doc_id].meta.get("title", "")[:60] for m in c.members).most_common(2)
+        print(f"  #{c.id} size {c.size} min-sim {worst:.2f} canonical {c.canonical.id}: {titles}")
+    if args.errors and wrong:
+        print()
+        print("wrong pairs (label, jaccard, containment, reason):")
+        texts = [by_id[p["a"]].text for p in wrong] + [by_id[p["b"]].text for p in wrong]
+        sets = shingle(texts, dedup.Settings().ngram)
+        n = len(wrong)
+        sc = score_pairs(sets, np.array([[i, i + n] for i in range(n)]))
+        for k, p in enumerate(wrong):
+            print(f"  {p['label']} {p['a']} {p['b']} J={sc.jaccard[k]:.3f} C={sc.containment[k]:.3f} "
+                  f"sizes={sets.sizes[k]}/{sets.sizes[k + n]}  {p['reason'][:110]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
