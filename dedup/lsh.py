@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shingle import fmix64
+from .hashing import fmix
 
 _U64 = np.uint64
 
@@ -64,7 +64,7 @@ class Bands:
         cols = signatures[:, : self.bands * self.rows].astype(_U64).reshape(n, self.bands, self.rows)
         mixed = np.zeros((n, self.bands), dtype=_U64)
         for r in range(self.rows):
-            mixed = fmix64(mixed ^ cols[:, :, r])
+            mixed = fmix(mixed ^ cols[:, :, r], 64)
         return mixed
 
     def candidates(self, signatures: np.ndarray, eligible: np.ndarray | None = None, max_bucket: int = 100) -> np.ndarray:

@@ -16,22 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .hashing import fmix
 from .shingle import ShingleSets
 
 _U32 = np.uint32
 EMPTY = np.iinfo(np.uint32).max
 _CHUNK = 1 << 16  # shingles per block: bounds the (shingles x num_perm) temporary
-
-
-def fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, element-wise (a bijection on uint32)."""
-    h = values.astype(_U32, copy=True)
-    h ^= h >> _U32(16)
-    h *= _U32(0x85EBCA6B)
-    h ^= h >> _U32(13)
-    h *= _U32(0xC2B2AE35)
-    h ^= h >> _U32(16)
-    return h
 
 
 class MinHasher:
@@ -74,5 +64,5 @@ class MinHasher:
     def _block_minimum(self, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
         if values.size == 0:
             return np.full((len(starts), self.num_perm), EMPTY, dtype=_U32)
-        permuted = fmix32(values)[:, None] * self.a[None, :] + self.b[None, :]
+        permuted = fmix(values, 32)[:, None] * self.a[None, :] + self.b[None, :]
         return np.minimum.reduceat(permuted, starts, axis=0)

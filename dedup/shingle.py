@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .hashing import fmix
 from .normalize import normalize
 
 _U64 = np.uint64
@@ -25,17 +26,6 @@ _NGRAM_MULTIPLIERS = np.array(
     dtype=_U64,
 )
 MAX_NGRAM = len(_NGRAM_MULTIPLIERS)
-
-
-def fmix64(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer, element-wise (a bijection on uint64)."""
-    h = values.astype(_U64, copy=True)
-    h ^= h >> _U64(33)
-    h *= _U64(0xFF51AFD7ED558CCD)
-    h ^= h >> _U64(33)
-    h *= _U64(0xC4CEB9FE1A85EC53)
-    h ^= h >> _U64(33)
-    return h
 
 
 @dataclass(frozen=True)
@@ -84,7 +74,7 @@ def word_hashes(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     powers = np.cumprod(np.full(int(lengths.max()), _BYTE_BASE, dtype=_U64))
     powers = np.concatenate(([_U64(1)], powers[:-1]))
     hashes = np.add.reduceat(chars * powers[position], word_starts)
-    return fmix64(hashes ^ (lengths.astype(_U64) * _WORD_SALT)), counts
+    return fmix(hashes ^ (lengths.astype(_U64) * _WORD_SALT), 64), counts
 
 
 def shingle(texts: Sequence[str], ngram: int = 3) -> ShingleSets:
@@ -112,7 +102,7 @@ def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
     for k in range(ngram):
         inside = gram_width > k
         combined[inside] += hashes[gram_start[inside] + k] * _NGRAM_MULTIPLIERS[k]
-    values = fmix64(combined)
+    values = fmix(combined, 64)
     order = np.lexsort((values, doc_of_gram))
     values, doc_of_gram = values[order], doc_of_gram[order]
     keep = np.ones(values.size, dtype=bool)
