@@ -1,0 +1,341 @@
+"""Single-document line features and line rules.
+
+A document is split into :class:`Line` records (offsets into the original text, never a
+normalised copy). Each line gets shape features (words, terminal punctuation, bullet, prose)
+and, when it matches the lexicon or a shape regex, a chrome ``kind`` with a reason.
+Matching uses :func:`norm_key`, an Arabic-aware key (CCNet-style: digits -> 0, punctuation
+removed) that is used for lookups only.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import regex as re
+
+from .lexicon import LEXICON
+
+# ---------------------------------------------------------------- normalisation
+
+_MN = re.compile(r"\p{Mn}+")
+_NONWORD = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d+")
+_TRANS = str.maketrans({
+    "ى": "ي", "ة": "ه", "ی": "ي", "ک": "ك", "ـ": None, "ٱ": "ا", "ۀ": "ه",
+    "\u200c": None, "\u200d": None, "\u200e": None, "\u200f": None, "\u061c": None, "\ufeff": None,
+    "ς": "σ", "ё": "е",
+})
+
+
+def norm_key(s: str) -> str:
+    """Matching key: NFKD, marks removed, Arabic letters unified, lower-case, digits -> 0."""
+    if s.isascii():
+        s = s.lower()
+    else:
+        s = _MN.sub("", unicodedata.normalize("NFKD", s)).casefold().translate(_TRANS)
+    s = _NONWORD.sub(" ", s)
+    s = _DIGITS.sub("0", s)
+    return s.strip()
+
+
+# ---------------------------------------------------------------- lexicon tables
+
+_WHOLE_PRIORITY = ("wire_control", "comments", "read_also", "related_header", "read_more", "ad", "social",
+                   "copyright", "caption", "source", "tags", "date", "byline", "navigation")
+_LABEL_PRIORITY = ("source", "tags", "date", "byline", "read_also", "related_header", "caption", "comments",
+                   "read_more", "copyright", "social", "ad", "wire_control")
+_PREFIX_KINDS = ("comments", "related_header", "read_more", "ad", "social", "copyright", "caption")
+
+WHOLE: dict[str, str] = {}
+LABEL: dict[str, str] = {}
+PREFIX: dict[str, list[tuple[str, str]]] = {}
+MONTHS: set[str] = set()
+DATE_AUX: set[str] = set()
+AGENCIES: dict[str, str] = {}
+INLINE_RELATED: list[str] = []
+READ_ALSO: set[str] = set()
+BYLINE_WORDS: set[str] = set()
+
+
+def _build() -> None:
+    for kind in reversed(_WHOLE_PRIORITY):
+        for table in LEXICON.values():
+            for p in table.get(kind, ()):
+                WHOLE[norm_key(p)] = kind
+    for kind in reversed(_LABEL_PRIORITY):
+        for table in LEXICON.values():
+            for p in table.get(kind, ()):
+                LABEL[norm_key(p)] = kind
+    for kind in _PREFIX_KINDS:
+        for table in LEXICON.values():
+            for p in table.get(kind, ()):
+                k = norm_key(p)
+                if " " in k or kind == "copyright":
+                    PREFIX.setdefault(k.split(" ", 1)[0], []).append((k, kind))
+    for table in LEXICON.values():
+        for p in table.get("months", ()):
+            MONTHS.update(norm_key(p).split())
+        for p in table.get("date_words", ()):
+            DATE_AUX.update(norm_key(p).split())
+        for p in table.get("agencies", ()):
+            name, _, canon = p.partition("=")
+            AGENCIES[norm_key(name)] = canon or name
+        for p in table.get("inline_related", ()):
+            INLINE_RELATED.append(norm_key(p))
+        for p in table.get("read_also", ()):
+            READ_ALSO.add(norm_key(p))
+        for p in table.get("byline", ()):
+            BYLINE_WORDS.add(norm_key(p))
+    for v in PREFIX.values():
+        v.sort(key=lambda t: -len(t[0]))
+    INLINE_RELATED.sort(key=len, reverse=True)
+
+
+_build()
+
+# ---------------------------------------------------------------- shape
+
+_WORD = re.compile(r"\w+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+TERMINAL = set(".!?…؟۔。！？")
+CONTINUE = set("،؛;:,")
+_CLOSERS = "\"'»”’)]›」』*\u00a0 \t\u200f\u200e"
+BULLET = re.compile(r"^\s*(?:[•·▪●◦‣∙○■□►▶➤✓✔\-–—*+]|\d{1,2}[.)])\s+")
+_SEP = re.compile(r"^\s*([^:：|\n]{1,40}?)\s*[:：]\s*(.*)$", re.S)
+_CREDIT_WORDS = {"وكالات", "متابعات", "مراسلنا", "خاص", "وكاله", "المحرر", "بوابه"}
+_CAPTION_TAIL = re.compile(r"\s[/|©]\s*[A-Za-z][\w .&'\-]{1,40}$")
+_PHOTO_WORD = re.compile(r"(?i)\b(?:getty images|shutterstock|istock|ap photo|afp photo|reuters/|photo:|"
+                         r"photo by|photograph:|image:|credit:|pictured:|file photo|photo credit)")
+_COPY = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b", re.I)
+
+
+@dataclass(slots=True)
+class Line:
+    """One line of the input: offsets into the original text and shape features."""
+
+    i: int
+    start: int          # first char of the line
+    end: int            # end of the line's text (before its newline)
+    stop: int           # end including the newline
+    text: str           # original line text (no newline)
+    s: str              # stripped text
+    words: int
+    term: bool          # ends with terminal punctuation (closers skipped)
+    cont: bool          # ends with a comma-like continuation mark
+    bullet: bool
+    prose: bool
+    key: str
+    kind: str | None = None      # lexicon / shape chrome kind
+    reason: str = ""
+    value: str = ""              # label value (e.g. source name)
+
+    @property
+    def blank(self) -> bool:
+        return not self.s
+
+    @property
+    def headline(self) -> bool:
+        """Short line without terminal punctuation (menu item, headline, label)."""
+        return bool(self.s) and not self.term and not self.prose and self.words <= 30
+
+
+def count_words(s: str) -> int:
+    n = len(_WORD.findall(s))
+    if not s.isascii():
+        c = len(_CJK.findall(s))
+        if c:
+            n = n - len(re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+", s)) + c // 2 + 1
+    return n
+
+
+def make_line(i: int, text: str, start: int, stop: int) -> Line:
+    s = text.strip()
+    if not s:
+        return Line(i, start, start + len(text), stop, text, "", 0, False, False, False, False, "")
+    words = count_words(s)
+    t = s.rstrip(_CLOSERS)
+    last = t[-1] if t else ""
+    term = last in TERMINAL
+    cont = last in CONTINUE
+    bullet = bool(BULLET.match(s))
+    prose = ((term or cont) and words >= 8) or words >= 30
+    key = norm_key(s if len(s) <= 240 else s[:240])
+    return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
+
+
+def split_lines(text: str, base: int = 0) -> list[Line]:
+    out: list[Line] = []
+    pos = 0
+    n = len(text)
+    i = 0
+    while pos < n:
+        j = text.find("\n", pos)
+        if j < 0:
+            out.append(make_line(i, text[pos:], base + pos, base + n))
+            break
+        out.append(make_line(i, text[pos:j], base + pos, base + j + 1))
+        pos = j + 1
+        i += 1
+    return out
+
+
+# ---------------------------------------------------------------- line rules
+
+_NUMDATE = re.compile(r"\d{1,2}:\d{2}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+
+def _is_date_line(ln: Line) -> bool:
+    """Whole line is a date / time stamp (month names, numbers, agency or by-words only)."""
+    if ln.words > 14 or ln.prose:
+        return False
+    toks = ln.key.split()
+    if not toks:
+        return False
+    has_digit = False
+    has_month = False
+    other = 0
+    for t in toks:
+        if t[0] == "0":
+            has_digit = True
+        elif t in MONTHS:
+            has_month = True
+        elif t in DATE_AUX or t in AGENCIES or t in BYLINE_WORDS:
+            continue
+        else:
+            other += 1
+    if not has_digit or not (has_month or _NUMDATE.search(ln.s)):
+        return False
+    return other == 0 or (has_month and other <= 1 and len(toks) >= 4)
+
+
+def classify(ln: Line) -> None:
+    """Set ``ln.kind``/``reason``/``value`` when the line is chrome by lexicon or shape."""
+    if not ln.s:
+        return
+    key = ln.key
+    # whole-line lexicon
+    k = WHOLE.get(key)
+    if k is None and key[:2] == "0 ":
+        k2 = WHOLE.get(key[2:])
+        if k2 in ("comments", "social", "related_header"):
+            k = k2
+    if k is not None and ln.words <= 8:
+        ln.kind, ln.reason = k, f"lexicon line «{ln.s[:40]}»"
+        return
+    # label: "<label>: value"
+    if not ln.prose or ln.words <= 40:
+        m = _SEP.match(ln.s)
+        if m:
+            lk = norm_key(m.group(1))
+            kind = LABEL.get(lk)
+            if kind is not None:
+                val = m.group(2).strip()
+                if kind in ("source", "tags", "date", "byline", "caption", "read_also", "related_header",
+                            "comments", "wire_control") or not ln.prose:
+                    if not (ln.prose and kind in ("byline", "caption") and count_words(val) > 12):
+                        ln.kind, ln.reason, ln.value = kind, f"label «{m.group(1).strip()}:»", val
+                        return
+    if ln.prose and ln.words > 12:
+        if ln.words <= 40 and not ln.term and _COPY.search(ln.s) and "reserved" in key:
+            ln.kind, ln.reason = "copyright", "copyright notice"
+        return
+    # short-line prefixes ("Follow us on Twitter", "Copyright 2019 ...")
+    first = key.split(" ", 1)[0]
+    for phrase, kind in PREFIX.get(first, ()):
+        if key.startswith(phrase) and (len(key) == len(phrase) or key[len(phrase)] == " "):
+            if ln.words <= len(phrase.split()) + 6 and not (ln.term and ln.words >= 8):
+                ln.kind, ln.reason = kind, f"lexicon prefix «{phrase}»"
+                return
+    if _COPY.search(ln.s) and ln.words <= 40:
+        ln.kind, ln.reason = "copyright", "copyright sign"
+        return
+    if _is_date_line(ln):
+        ln.kind, ln.reason, ln.value = "date", "date-only line", ln.s
+        return
+    if ln.term and ln.words >= 6:
+        return
+    toks = key.split()
+    # byline: "By John Smith", "كتب محمد علي", credit lines "(الاتحاد، وكالات)", "المناطق_متابعات"
+    if ln.words <= 8 and toks:
+        if toks[0] in BYLINE_WORDS and 2 <= len(toks) <= 7 and not ln.term:
+            if ln.s[:1].isupper() or not ln.s.isascii():
+                if toks[0] not in ("του", "της", "απο", "text", "текст", "фото") or len(toks) <= 4:
+                    ln.kind, ln.reason, ln.value = "byline", f"byline «{toks[0]}»", ln.s
+                    return
+        if _CREDIT_WORDS.intersection(toks) and ln.words <= 6:
+            ln.kind, ln.reason, ln.value = "byline", "credit line (agencies/متابعات)", ln.s
+            return
+    if ln.words <= 16 and not ln.term:
+        if _CAPTION_TAIL.search(ln.s) or _PHOTO_WORD.search(ln.s):
+            ln.kind, ln.reason = "caption", "caption / photo credit"
+            return
+
+
+def agencies_in(s: str) -> list[str]:
+    """Canonical agency names mentioned in a short chrome string."""
+    toks = norm_key(s).split()
+    found: list[str] = []
+    n = len(toks)
+    for i in range(n):
+        for j in (3, 2, 1):
+            if i + j <= n:
+                name = AGENCIES.get(" ".join(toks[i:i + j]))
+                if name and name not in found:
+                    found.append(name)
+                    break
+    return found
+
+
+# inline related-headline run: marker … last timestamp, then the paragraph resumes
+_TIME = re.compile(r"\d{1,2}:\d{2}(?:\s*(?:مساءً|مساء|صباحاً|صباحا|ص|م|[AaPp]\.?[Mm]\.?))?")
+
+
+def inline_related_span(ln: Line) -> tuple[int, int, str] | None:
+    """(start, end, reason) of a widget header glued to the paragraph that follows it."""
+    key = ln.key
+    for phrase in INLINE_RELATED:
+        if key.startswith(phrase) and len(key) > len(phrase) + 1:
+            break
+    else:
+        return None
+    s = ln.text
+    lead = len(s) - len(s.lstrip())
+    # find where the phrase ends in the original text (count its words)
+    nwords = len(phrase.split())
+    it = list(_WORD.finditer(s))
+    if len(it) < nwords:
+        return None
+    # glued prefix: the phrase's last word is glued to the next word («صلةاعتبر»)
+    pend = None
+    acc = ""
+    k = 0
+    for m in it:
+        acc = (acc + " " + norm_key(m.group())).strip()
+        if acc == phrase:
+            pend = m.end()
+            break
+        if norm_key(acc).startswith(phrase) and k + 1 >= nwords:
+            # glued: find the longest prefix of the word that completes the phrase
+            word = m.group()
+            for cut in range(1, len(word)):
+                if norm_key((" ".join(x.group() for x in it[:k]) + " " + word[:cut]).strip()) == phrase:
+                    pend = m.start() + cut
+                    break
+            break
+        k += 1
+        if k > nwords + 1:
+            break
+    if pend is None:
+        return None
+    times = list(_TIME.finditer(s, pend))
+    if times:
+        end = times[-1].end()
+        rest = s[end:]
+        if count_words(rest) >= 3:
+            return lead, end, f"inline related run «{phrase}» up to last timestamp"
+        return None
+    rest = s[pend:].lstrip(" :\u00a0-–")
+    if count_words(rest) >= 8 and (rest[:1] != " " and s[pend:pend + 1] not in (" ", ":")):
+        return lead, pend, f"widget header «{phrase}» glued to the lead"
+    return None

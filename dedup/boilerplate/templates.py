@@ -1,0 +1,131 @@
+"""Per-site template learning.
+
+For every ``source`` the learner counts, over *different stories* of that source, how many
+stories contain each normalised line (digits -> 0, Arabic letters unified). A line found in
+at least ``max(min_stories, min_share * stories)`` stories of one source is a template line of
+that source. Lines that occur in documents of two or more sources are wire copy (or common
+chrome the lexicon handles) and are never learned. "Stories" are documents grouped when they share at
+least half of their long lines, so copies of one story count once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from dedup.model import Document
+
+from .lines import norm_key
+
+
+@dataclass
+class Templates:
+    """Learned per-source template lines: ``lines[source]`` is a set of line keys."""
+
+    lines: dict[str, frozenset[str]] = field(default_factory=dict)
+    stories: dict[str, int] = field(default_factory=dict)
+
+    def for_source(self, source: str | None) -> frozenset[str]:
+        if source is None:
+            return frozenset()
+        return self.lines.get(source, frozenset())
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.lines.values())
+
+
+def line_keys(text: str, max_len: int = 240) -> set[str]:
+    keys = set()
+    for raw in text.split("\n"):
+        s = raw.strip()
+        if not s or len(s) > max_len:
+            continue
+        k = norm_key(s)
+        if k:
+            keys.add(k)
+    return keys
+
+
+class _DSU:
+    def __init__(self, n: int) -> None:
+        self.p = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.p[x] != x:
+            self.p[x] = self.p[self.p[x]]
+            x = self.p[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.p[ra] = rb
+
+
+def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_share: float = 0.01,
+                    story_words: int = 12, max_len: int = 240) -> Templates:
+    """Learn template lines per ``Document.source`` (documents without a source are ignored).
+
+    ``min_stories``: a line must appear in at least this many different stories of a source
+    (and in ``min_share`` of them). ``story_words``: lines with at least this many words that
+    are rare within a source link documents into one story. Lines longer than ``max_len``
+    characters are never templates.
+    """
+    by_source: dict[str, list[set[str]]] = defaultdict(list)
+    for d in documents:
+        if d.source is None:
+            continue
+        by_source[d.source].append(line_keys(d.text, max_len))
+    # lines seen in more than one source are wire copy / shared chrome: never templates
+    seen_in: dict[str, int] = {}
+    shared: set[str] = set()
+    for si, (src, docs) in enumerate(by_source.items()):
+        for keys in docs:
+            for k in keys:
+                prev = seen_in.get(k)
+                if prev is None:
+                    seen_in[k] = si
+                elif prev != si:
+                    shared.add(k)
+    out: dict[str, frozenset[str]] = {}
+    stories_n: dict[str, int] = {}
+    for src, docs in by_source.items():
+        n = len(docs)
+        df: dict[str, int] = defaultdict(int)
+        for keys in docs:
+            for k in keys:
+                df[k] += 1
+        # group copies of one story: docs sharing at least half of their long lines
+        cap = max(10, int(0.05 * n))
+        longs = [{k for k in keys if k.count(" ") + 1 >= story_words} for keys in docs]
+        holders: dict[str, list[int]] = defaultdict(list)
+        for di, ls in enumerate(longs):
+            for k in ls:
+                if 1 < df[k] <= cap:
+                    holders[k].append(di)
+        pair: dict[tuple[int, int], int] = defaultdict(int)
+        for ds in holders.values():
+            for x in range(len(ds)):
+                for y in range(x + 1, len(ds)):
+                    pair[(ds[x], ds[y])] += 1
+        dsu = _DSU(n)
+        for (x, y), c in pair.items():
+            if 2 * c >= min(len(longs[x]), len(longs[y])):
+                dsu.union(x, y)
+        roots = [dsu.find(i) for i in range(n)]
+        n_stories = len(set(roots))
+        stories_n[src] = n_stories
+        need = max(min_stories, int(min_share * n_stories + 0.999))
+        if n_stories < need:
+            continue
+        sdf: dict[str, set[int]] = defaultdict(set)
+        for di, keys in enumerate(docs):
+            r = roots[di]
+            for k in keys:
+                if df[k] >= need and k not in shared:
+                    sdf[k].add(r)
+        learned = frozenset(k for k, rs in sdf.items() if len(rs) >= need)
+        if learned:
+            out[src] = learned
+    return Templates(out, stories_n)

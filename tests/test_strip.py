@@ -1,0 +1,233 @@
+"""Tests for dedup.boilerplate.strip on the seed dumps and on synthetic text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import regex as re
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.boilerplate import reconstruct, strip
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX = Path(__file__).resolve().parent / "fixtures" / "strip"
+
+
+def _seed_dir() -> Path | None:
+    for d in (ROOT / "seeds", ROOT.parent / "shared" / "seeds"):
+        if d.is_dir() and list(d.glob("*.txt")):
+            return d
+    return None
+
+
+SEEDS = _seed_dir()
+needs_seeds = pytest.mark.skipif(SEEDS is None, reason="seed dumps not available")
+
+
+def seed(sid: str) -> str:
+    assert SEEDS is not None
+    return next(SEEDS.glob(f"{sid}_*.txt")).read_text(encoding="utf-8")
+
+
+def toks(s: str) -> list[str]:
+    return re.findall(r"\w+", s.lower())
+
+
+def kinds(s) -> set[str]:
+    return {c.kind for c in s.cuts}
+
+
+# ------------------------------------------------------------------ seeds
+
+@needs_seeds
+@pytest.mark.parametrize("sid", ["000", "001", "002", "003", "004"])
+def test_seed_body_matches_hand_labels(sid):
+    text = seed(sid)
+    s = strip(text, doc_id=sid)
+    assert reconstruct(s.body, s.cuts) == text
+    expected = (FIX / f"{sid}.body.txt").read_text(encoding="utf-8")
+    assert toks(s.body) == toks(expected)
+
+
+@needs_seeds
+@pytest.mark.parametrize("sid", ["000", "001", "002"])
+def test_seed_embedded_article_split(sid):
+    text = seed(sid)
+    s = strip(text, doc_id=sid)
+    assert len(s.children) == 1
+    child = s.children[0]
+    assert child.id == f"{sid}#embedded-1"
+    assert child.meta["parent_id"] == sid
+    assert child.meta["marker"] == "إقرأ أيضاً:"
+    assert text[child.meta["start"]:child.meta["end"]] == child.text
+    expected = (FIX / f"{sid}.embedded.txt").read_text(encoding="utf-8")
+    assert toks(child.text) == toks(expected)
+    assert "embedded" in kinds(s)
+    # none of the embedded article's words sequences remain in the body
+    emb = toks(expected)
+    body = " ".join(toks(s.body))
+    assert " ".join(emb[5:11]) not in body
+
+
+@needs_seeds
+def test_seed_000_meta_and_child_start():
+    s = strip(seed("000"), doc_id="000")
+    assert s.meta["source_chain"] == ["تاس", "صحيفة المرصد الليبية"]
+    assert "TASS" in s.meta["agencies"]
+    assert s.children[0].text.startswith("الصين تتمسك بـإنفاقها الدفاعي")
+    assert {"source", "embedded", "related_list"} <= kinds(s)
+
+
+@needs_seeds
+def test_seed_001_tags_date_title():
+    s = strip(seed("001"), doc_id="001")
+    assert s.title == "الكرملين: لقاء ترامب وبوتين ضروري لكنه بحاجة إلى تحضيرات كثيرة"
+    assert s.meta["tags"] and s.meta["tags"][0].startswith("الكرملين دونالد ترامب")
+    assert s.meta["date"] == "6th, May 2025 GMT"
+    assert s.meta["source_chain"] == ["صحيفة الاتحاد"]
+    assert {"title", "date", "byline", "widget_header", "source", "tags"} <= kinds(s)
+    assert s.body.startswith("اعتبر الكرملين")
+
+
+@needs_seeds
+def test_seed_002_inline_related_run_in_child():
+    s = strip(seed("002"), doc_id="002")
+    child = s.children[0]
+    cs = strip(child.text, doc_id=child.id)
+    assert "related_inline" in kinds(cs)
+    assert "وقال ترمب، أمس" in cs.body
+    assert "أخبار قد تهمك" not in cs.body
+    assert "المناطق_متابعات" not in cs.body
+
+
+@needs_seeds
+def test_seed_003_keeps_all_prose_lines():
+    text = seed("003")
+    s = strip(text, doc_id="003")
+    lines = text.split("\n")
+    for ln in lines[2:]:
+        assert ln in s.body
+    assert s.title == lines[0]
+    assert kinds(s) == {"title", "title_duplicate"}
+    assert s.children == ()
+
+
+@needs_seeds
+def test_seed_004_navigation_and_comments_cut():
+    s = strip(seed("004"), doc_id="004")
+    assert "أين يمكنك متابعتنا" not in s.body
+    assert "خطة أمريكية للتسوية في أوكرانيا" not in s.body
+    assert "نتنياهو" not in s.body
+    assert "Sputnik" not in s.body
+    assert s.meta["source_chain"] == ["تاس", "RT"]
+    assert {"navigation", "comments", "caption", "source"} <= kinds(s)
+
+
+@needs_seeds
+def test_embedded_modes():
+    text = seed("001")
+    drop = strip(text, doc_id="x", embedded="drop")
+    assert drop.children == () and "embedded" in kinds(drop)
+    keep = strip(text, doc_id="x", embedded="keep")
+    assert keep.children == ()
+    assert "بوتين لم يتلق من بريطانيا" in keep.body
+    assert reconstruct(keep.body, keep.cuts) == text
+    with pytest.raises(ValueError):
+        strip(text, embedded="bogus")
+
+
+# ------------------------------------------------------------------ clean text and lists
+
+CLEAN_AR = (
+    "أعلنت وزارة الصحة اليوم عن إطلاق حملة وطنية للتطعيم ضد الإنفلونزا الموسمية في جميع المناطق.\n"
+    "وقال المتحدث باسم الوزارة إن الحملة تستهدف كبار السن والأطفال والعاملين في القطاع الصحي، "
+    "مشيراً إلى توفير اللقاحات مجاناً في المراكز الصحية.\n\n"
+    "وأضاف: «نأمل أن تسهم الحملة في خفض معدلات الإصابة خلال فصل الشتاء»، داعياً المواطنين إلى المبادرة.\n"
+    "ومن المقرر أن تستمر الحملة ثلاثة أشهر، بحسب البيان.\n"
+)
+CLEAN_EN = (
+    "The city council voted on Tuesday to extend the bike lane network by another forty kilometres.\n\n"
+    "Supporters said the plan would make commuting safer, while opponents warned about the loss of parking.\n\n"
+    "\"We have waited years for this,\" said one resident who cycles to work every day.\n\n"
+    "Construction is expected to begin next spring and to last about two years."
+)
+
+
+@pytest.mark.parametrize("text", [CLEAN_AR, CLEAN_EN, CLEAN_AR.replace("\n", "\r\n"), "كلمة واحدة", "", "\n\n"])
+def test_clean_text_unchanged(text):
+    s = strip(text)
+    assert s.body == text
+    assert s.cuts == ()
+    assert s.children == ()
+
+
+def test_qa_interview_and_bulleted_explainer_kept():
+    text = (
+        "أجرت الصحيفة حواراً مع وزير الاقتصاد حول خطط الحكومة للعام المقبل وتوقعات النمو في القطاعات غير النفطية.\n"
+        "* كيف تقيمون أداء الاقتصاد خلال العام الحالي؟\n"
+        "- الأداء جيد بشكل عام، وقد تجاوز النمو التوقعات في معظم القطاعات.\n"
+        "* ما أبرز التحديات التي تواجهكم؟\n"
+        "- التحدي الأكبر هو تنويع مصادر الدخل وخلق فرص عمل للشباب.\n"
+        "* وماذا عن الاستثمار الأجنبي؟\n"
+        "- نعمل على تسهيل الإجراءات وتحسين بيئة الأعمال.\n"
+        "What the new rules change:\n"
+        "  • Employers must publish salary ranges in every job advert.\n"
+        "  • Workers can ask for the average pay of colleagues in the same role.\n"
+        "  • Companies with more than 100 staff must report their gender pay gap.\n"
+        "The rules take effect in January and apply to both public and private employers.\n"
+    )
+    s = strip(text)
+    assert s.body == text
+
+
+def test_glued_widget_header_and_source_line():
+    text = ("عنوان الخبر الرئيسي هنا\nتاريخ النشر: 3rd, June 2025 GMT\n"
+            "أخبار ذات صلةأكد الوزير أن المفاوضات ستستأنف الأسبوع المقبل في العاصمة بمشاركة جميع الأطراف المعنية.\n"
+            "وأضاف أن الاجتماعات السابقة حققت تقدماً ملموساً في عدد من الملفات العالقة بين الجانبين.\n"
+            "المصدر: رويترز\n")
+    s = strip(text)
+    assert s.body.startswith("أكد الوزير")
+    assert "المصدر" not in s.body
+    assert s.meta["source_chain"] == ["رويترز"]
+    assert "Reuters" in s.meta["agencies"]
+    assert s.title == "عنوان الخبر الرئيسي هنا"
+
+
+def test_inline_teaser_dropped_not_split():
+    text = ("The minister said on Monday that the new budget would focus on schools and hospitals across the country.\n"
+            "Read also: Opposition criticises budget plan\n"
+            "He added that spending on infrastructure would rise by ten percent compared with last year.\n"
+            "Economists said the plan was realistic but warned about rising debt levels in the coming years.\n")
+    s = strip(text, doc_id="t")
+    assert s.children == ()
+    assert "Opposition criticises" not in s.body
+    assert "He added that spending" in s.body
+    assert "Economists said" in s.body
+
+
+# ------------------------------------------------------------------ reconstruction property
+
+_PIECES = st.sampled_from([
+    "إقرأ أيضاً:", "المصدر: تاس", "كلمات دلالية: روسيا", "التعليقات", "مقالات مشابهة", "إعلان", "Read also:",
+    "Source: Reuters", "Comments", "Home", "  • ", "    ", "\u00a0", "\u200f", "\u200e", "\n", "\n\n", "\r\n",
+    "أخبار ذات صلة", "أخبار قد تهمك", "20 أبريل 2025 - 11:04 مساءً", "By John Smith", "© 2024",
+    "قال الوزير إن المفاوضات ستستأنف الأسبوع المقبل في العاصمة بمشاركة جميع الأطراف.",
+    "The company said it would cut thousands of jobs this week as losses mount.", "؟", "،", "»", "”", ".",
+])
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXT, st.sampled_from(["split", "drop", "keep"]))
+def test_reconstruct_property(text, mode):
+    s = strip(text, embedded=mode, doc_id="h")
+    assert reconstruct(s.body, s.cuts) == text
+    prev = 0
+    for c in s.cuts:
+        assert prev <= c.start < c.end <= len(text)
+        assert text[c.start:c.end] == c.text
+        prev = c.end
+    for ch in s.children:
+        assert text[ch.meta["start"]:ch.meta["end"]] == ch.text
