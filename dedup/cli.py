@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 import click
 from rich.console import Console
 
 from .io import Fields, InputError, ReadStats, read_documents
-from .pipeline import DuplicateIdError, Result, Settings, find_clusters
-from .report import render_text, write_csv, write_jsonl
+from .model import Document
+from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
+from .report import explain as explain_document
+from .report import record, render_text, write_csv, write_jsonl
+
+_EMBEDDED = click.Choice(["split", "drop", "keep"])
 
 
 @click.group()
@@ -20,32 +25,52 @@ def main() -> None:
     """Find copies of the same news story in scraped dumps."""
 
 
+def _input_options(command: Callable) -> Callable:
+    """PATHS, the record field names and --skip-bad, shared by every command that reads documents."""
+    for option in reversed([
+        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+        click.option("--id-field", default="id", show_default=True, help="Record field holding the document id."),
+        click.option("--text-field", default="text", show_default=True, help="Record field holding the text."),
+        click.option("--skip-bad", is_flag=True, help="Skip and count bad records instead of stopping at the first."),
+        click.option("--embedded", type=_EMBEDDED, default="split", show_default=True,
+                     help="Articles glued on after a read-also marker: split out, drop, or keep in the body."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write here instead of stdout."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: bool, stats: ReadStats):
+    return read_documents(paths, fields=Fields(id_field, text_field), on_error="skip" if skip_bad else "fail", stats=stats)
+
+
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_input_options
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "csv"]), default="text", show_default=True,
               help="Output format: a terminal table, or one row per document.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=Settings.jaccard, show_default=True,
               help="Exact Jaccard a pair needs to be copies of one story.")
 @click.option("--containment", type=click.FloatRange(0.0, 1.0, min_open=True), default=Settings.containment,
               show_default=True, help="Share of the shorter text found in the longer (truncated copies).")
 @click.option("--ngram", type=click.IntRange(1, 8), default=Settings.ngram, show_default=True, help="Words per shingle.")
-@click.option("--id-field", default="id", show_default=True, help="Record field holding the document id (JSONL/CSV).")
-@click.option("--text-field", default="text", show_default=True, help="Record field holding the text (JSONL/CSV).")
-@click.option("--skip-bad", is_flag=True, help="Skip and count bad records instead of stopping at the first.")
+@click.option("--no-strip", is_flag=True, help="Hash whole texts, chrome included.")
 @click.option("--limit", type=int, default=None, help="Show at most this many clusters in the text table.")
 def report(
     paths: tuple[Path, ...], fmt: str, output: Path | None, threshold: float, containment: float, ngram: int,
-    id_field: str, text_field: str, skip_bad: bool, limit: int | None,
+    id_field: str, text_field: str, skip_bad: bool, embedded: str, no_strip: bool, limit: int | None,
 ) -> None:
     """Cluster the documents under PATHS and report the clusters.
 
     PATHS are .jsonl, .jsonl.gz, .csv or .txt files, or folders of them.
     """
     stats = ReadStats()
-    docs = read_documents(paths, fields=Fields(id_field, text_field), on_error="skip" if skip_bad else "fail", stats=stats)
+    docs = _reader(paths, id_field, text_field, skip_bad, stats)
     try:
-        result = find_clusters(docs, jaccard=threshold, containment=containment, ngram=ngram)
+        result = find_clusters(
+            docs, strip=passthrough if no_strip else None,
+            jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded,
+        )
     except (InputError, DuplicateIdError) as err:
         raise click.ClickException(str(err)) from None
     accounting = _accounting(result, stats)
@@ -72,6 +97,40 @@ def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | N
     (write_jsonl if fmt == "jsonl" else write_csv)(result, out)
     if out is sys.stdout:
         click.echo(accounting, err=True)
+
+
+@main.command()
+@_input_options
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
+              help="text: the bodies (or, with --explain, every line labelled); jsonl: body, title, cuts, children, meta.")
+@click.option("--explain", is_flag=True, help="Print every line with its label and the reason for each cut.")
+def strip(
+    paths: tuple[Path, ...], fmt: str, output: Path | None, id_field: str, text_field: str, skip_bad: bool,
+    embedded: str, explain: bool,
+) -> None:
+    """Strip portal chrome from the documents under PATHS and show what was cut."""
+    stats = ReadStats()
+    try:
+        docs = list(_reader(paths, id_field, text_field, skip_bad, stats))
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    stripper = Deduplicator(Settings(embedded=embedded)).stripper_for(docs)
+    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    try:
+        console = Console(file=out, width=None if out.isatty() else 160, no_color=not out.isatty())
+        for doc in docs:
+            result = stripper(doc)
+            if fmt == "jsonl":
+                out.write(json.dumps(record(doc, result), ensure_ascii=False) + "\n")
+            elif explain:
+                explain_document(doc, result, console)
+            else:
+                console.print(f"== {doc.id}", markup=False)
+                console.print(result.body, markup=False)
+    finally:
+        if output:
+            out.close()
+    click.echo(f"accounting: {stats.summary()}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 import regex
 
+from . import boilerplate
 from .cluster import Group, Provenance, cluster
 from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
@@ -34,6 +35,20 @@ def passthrough(document: Document) -> Stripped:
     return Stripped(body=document.text)
 
 
+@dataclass(frozen=True)
+class ChromeStripper:
+    """The default hook: :func:`dedup.boilerplate.strip` with per-site templates."""
+
+    templates: boilerplate.Templates | None = None
+    embedded: str = "split"
+
+    def __call__(self, document: Document) -> Stripped:
+        return boilerplate.strip(
+            document.text, source=document.source, doc_id=document.id,
+            templates=self.templates, embedded=self.embedded,
+        )
+
+
 class DuplicateIdError(ValueError):
     """Two input documents share one id."""
 
@@ -52,6 +67,8 @@ class Settings:
     min_contained: int = 20
     min_words: int = 10
     max_bucket: int = 100
+    embedded: str = "split"
+    learn_templates: bool = True
 
     @property
     def thresholds(self) -> Thresholds:
@@ -80,17 +97,31 @@ class Result:
 
 
 class Deduplicator:
-    """Runs the flow with fixed settings and a stripping hook."""
+    """Runs the flow with fixed settings and a stripping hook.
+
+    Without a hook, chrome is stripped by :class:`ChromeStripper`, with templates learned
+    per source from the documents of each run (when they carry a source and
+    ``settings.learn_templates`` is on).
+    """
 
     def __init__(self, settings: Settings | None = None, strip: Stripper | None = None) -> None:
         self.settings = settings or Settings()
-        self.strip = strip or passthrough
+        self.strip = strip
         self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
         self.bands = self.settings.bands
 
+    def stripper_for(self, documents: list[Document]) -> Stripper:
+        """The hook used for ``documents``: the given one, or the default with learned templates."""
+        if self.strip is not None:
+            return self.strip
+        with_source = [d for d in documents if d.source]
+        templates = boilerplate.learn_templates(with_source) if with_source and self.settings.learn_templates else None
+        return ChromeStripper(templates, self.settings.embedded)
+
     def run(self, documents: Iterable[Document]) -> Result:
         """Cluster ``documents`` (and the embedded articles split out of them)."""
-        docs, stripped = self._strip_all(documents)
+        documents = list(documents)
+        docs, stripped = _strip_all(documents, self.stripper_for(documents))
         keys = [normalize(stripped[d.id].body) for d in docs]
         shingles = shingle_keys(keys, self.settings.ngram)
         long_enough = shingles.words >= self.settings.min_words
@@ -114,22 +145,6 @@ class Deduplicator:
             "edges": int(len(edges)),
         }
         return Result(clusters, {d.id: d for d in docs}, stripped, stats)
-
-    def _strip_all(self, documents: Iterable[Document]) -> tuple[list[Document], dict[str, Stripped]]:
-        docs: list[Document] = []
-        stripped: dict[str, Stripped] = {}
-        queue = [(d, 0) for d in documents]
-        queue.reverse()
-        while queue:
-            doc, depth = queue.pop()
-            if doc.id in stripped:
-                raise DuplicateIdError(f"duplicate document id {doc.id!r}")
-            result = self.strip(doc)
-            docs.append(doc)
-            stripped[doc.id] = result
-            if depth < _MAX_EMBEDDED_DEPTH:
-                queue.extend((child, depth + 1) for child in reversed(result.children))
-        return docs, stripped
 
     def _cluster(
         self, number: int, group: Group, docs: list[Document], keys: list[str], shingles: ShingleSets, comparable: bool
@@ -162,6 +177,23 @@ class Deduplicator:
         return Cluster(id=number, canonical=canonical, members=tuple(members), reason=reason)
 
 
+def _strip_all(documents: list[Document], strip: Stripper) -> tuple[list[Document], dict[str, Stripped]]:
+    """Strip every document, then the embedded articles split out of it (depth-first, in order)."""
+    docs: list[Document] = []
+    stripped: dict[str, Stripped] = {}
+    queue = [(d, 0) for d in reversed(documents)]
+    while queue:
+        doc, depth = queue.pop()
+        if doc.id in stripped:
+            raise DuplicateIdError(f"duplicate document id {doc.id!r}")
+        result = strip(doc)
+        docs.append(doc)
+        stripped[doc.id] = result
+        if depth < _MAX_EMBEDDED_DEPTH:
+            queue.extend((child, depth + 1) for child in reversed(result.children))
+    return docs, stripped
+
+
 def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:
     """Words found in only one of two texts, numbers first: ``+w`` member-only, ``-w`` canonical-only."""
     mine, theirs = set(member_key.split()), set(canonical_key.split())
@@ -174,7 +206,8 @@ def find_clusters(documents: Iterable[Document], *, strip: Stripper | None = Non
     """Cluster ``documents`` into copies of the same story.
 
     ``options`` are :class:`Settings` fields (``ngram``, ``jaccard``,
-    ``containment``, ``lsh_threshold``...). ``strip`` is the hook applied to each
-    document before hashing.
+    ``containment``, ``lsh_threshold``, ``embedded``...). ``strip`` is the hook applied
+    to each document before hashing; by default portal chrome is stripped
+    (:class:`ChromeStripper`); pass :func:`passthrough` to hash whole texts.
     """
     return Deduplicator(Settings(**options), strip).run(documents)  # type: ignore[arg-type]

@@ -19,9 +19,11 @@ def _run(*args: str):
 def test_text_report_of_the_seeds() -> None:
     result = _run("report", SEEDS)
     assert result.exit_code == 0
-    assert "5 documents" in result.output
-    assert "5 clusters, 0 documents in duplicate clusters" in result.output
-    assert "accounting: read 5 / skipped 0" in result.output
+    # five articles plus the three embedded articles of 000, 001 and 002, all singletons
+    assert "8 documents (3 embedded), 8 clusters, 0 documents in duplicate clusters" in result.output
+    for parent in ("000_e8569455e6ecdef4", "001_d5e7333eea537f51", "002_61762e02e1598835"):
+        assert f"{parent}#embedded-1 [embedded in {parent}]" in result.output
+    assert "accounting: read 5 / skipped 0 / embedded articles split out 3 / clustered 8" in result.output
 
 
 def test_jsonl_lists_each_seed_once() -> None:
@@ -31,6 +33,8 @@ def test_jsonl_lists_each_seed_once() -> None:
     assert sorted(r["doc_id"] for r in rows if r["parent_id"] is None) == seeds
     assert len({r["doc_id"] for r in rows}) == len(rows)
     assert {r["cluster_size"] for r in rows} == {1}
+    children = {r["doc_id"]: r["parent_id"] for r in rows if r["parent_id"]}
+    assert children == {f"{p}#embedded-1": p for p in seeds[:3]}
 
 
 def test_csv_output_to_file(tmp_path: Path) -> None:

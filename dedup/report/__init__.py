@@ -1,6 +1,7 @@
-"""Reports of a run: machine rows (JSONL/CSV) and the terminal summary."""
+"""Reports of a run: machine rows (JSONL/CSV), the terminal summary, and stripping explained."""
 
 from .records import COLUMNS, rows, write_csv, write_jsonl
+from .stripping import explain, record
 from .text import render_text
 
-__all__ = ["COLUMNS", "rows", "write_csv", "write_jsonl", "render_text"]
+__all__ = ["COLUMNS", "explain", "record", "render_text", "rows", "write_csv", "write_jsonl"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..pipeline import Result
@@ -29,8 +30,8 @@ def render_text(result: Result, console: Console, accounting: str, limit: int | 
         parent = c.canonical.meta.get("parent_id")
         if parent:
             canonical += f" [embedded in {parent}]"
-        table.add_row(str(c.id), str(c.size), canonical, members, c.reason)
+        table.add_row(str(c.id), str(c.size), escape(canonical), escape(members), escape(c.reason))
     console.print(table)
     if limit is not None and len(result.clusters) > limit:
         console.print(f"... {len(result.clusters) - limit} more clusters")
-    console.print(accounting)
+    console.print(escape(accounting))
