@@ -4,10 +4,11 @@ The flow: documents -> stripped text -> shingles -> signatures -> LSH candidates
 -> verified pairs -> clusters -> reports.
 """
 
+from .boilerplate import Templates, learn_templates, reconstruct, strip
 from .io import Fields, InputError, ReadStats, read_documents
 from .model import Cluster, Cut, Document, Evidence, Member, Stripped
 from .normalize import normalize
-from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters
+from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 
 __all__ = [
     "Cluster",
@@ -23,7 +24,12 @@ __all__ = [
     "Result",
     "Settings",
     "Stripped",
+    "Templates",
     "find_clusters",
+    "learn_templates",
     "normalize",
+    "passthrough",
     "read_documents",
+    "reconstruct",
+    "strip",
 ]
