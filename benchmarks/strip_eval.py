@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from dedup.boilerplate import learn_templates, strip  # noqa: E402
 from dedup.model import Document  # noqa: E402
 
-_TOK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOK = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 BOILER_SETS = ["scrapinghub", "dragnet", "cleaneval-dev", "readability", "daniel-greek", "daniel-russian"]
 LANGS = {"greek": "el", "russian": "ru", "arabic": "ar", "english": "en"}
 

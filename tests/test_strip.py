@@ -231,3 +231,61 @@ def test_reconstruct_property(text, mode):
         prev = c.end
     for ch in s.children:
         assert text[ch.meta["start"]:ch.meta["end"]] == ch.text
+
+
+# ------------------------------------------------------------------ rules added for the benchmark sets
+
+NAV = "".join(f"  • {w}\n" for w in ("Home", "World", "Politics", "Business", "Sport", "Culture", "Video"))
+ARTICLE = (
+    "The regional government approved a new water plan on Monday after months of debate in parliament.\n\n"
+    "Officials said the plan would fund new reservoirs, repair old pipes and cut losses by a third by 2030.\n\n"
+    "Farmers' unions welcomed the decision but warned that the money would arrive too late for this summer.\n\n"
+    "The opposition said it would ask the court to review how the contracts for the works are awarded.\n"
+)
+
+
+def test_clean_article_keeps_credit_line_when_cuts_would_exceed_ten_percent():
+    # headline + «name – متابعات» credit over a short article: the headline alone is < 10 %, both
+    # together more; a clean article gives the shape-based credit line back
+    body = ("تعتزم مكاتب الاستقدام استقدام العمالة المنزلية من الدول التي وقعت معها وزارة العمل اتفاقيات مسبقة.\n"
+            "وأشار مصدر إلى أن المكاتب لم تتسلم أي عاملات بهذه الأسعار حتى الآن، "
+            "وأن الإجراءات قد تمتد لشهرين أو أكثر.\n"
+            "ويذكر أن الوزارة حددت سقفا لأسعار الاستقدام من عدد من الدول خلال الشهر الماضي.\n"
+            "وتفرض حكومات بعض هذه الدول على المكاتب توفير سكن ومعهد لتدريب العاملات أثناء إجراءات الاستقدام.\n")
+    text = "مكاتب الاستقدام تنتظر انخفاض أسعار العاملات\nحنان الحامدي – متابعات\n" + body
+    s = strip(text)
+    assert "حنان الحامدي – متابعات" in s.body
+    assert len(text) - len(s.body) <= 0.10 * len(text)
+    assert reconstruct(s.body, s.cuts) == text
+
+
+def test_page_dump_policy_notice_is_not_the_article():
+    cookie = ("This website uses cookies to improve your experience while you navigate through the website. Out of "
+              "these cookies, the cookies that are categorized as necessary are stored on your browser as they are "
+              "essential for the working of basic functionalities of the website. We also use third-party cookies "
+              "that help us analyze and understand how you use this website, and you can opt out of them.\n")
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\nShare\nComments\n\n" + cookie + cookie
+    s = strip(text)
+    assert "reservoirs" in s.body
+    assert "cookies" not in s.body
+    assert "legal" in kinds(s)
+
+
+def test_teaser_run_after_article_is_cut():
+    teasers = "".join(
+        f"{h}\n{d}\n{p}\n"
+        for h, d, p in (
+            ("Storm closes mountain roads", "12.03.2021 10:15",
+             "Heavy snow closed three passes on Sunday and drivers were told to stay at home until the weekend, "
+             "as the weather service warned of more storms and avalanche risk in the northern valleys..."),
+            ("Museum reopens after repairs", "11.03.2021 18:02",
+             "The city museum opened its doors again after two years of work on the roof and the old halls, "
+             "with a new wing for the modern collection and free entry for children until the summer..."),
+            ("Local team wins the cup", "11.03.2021 09:40",
+             "A late goal gave the club its first trophy in twenty years in front of a sold-out home crowd, "
+             "and thousands of fans celebrated in the streets of the old town until the early morning..."),
+        ))
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\nShare\n" + teasers + NAV
+    s = strip(text)
+    assert "reservoirs" in s.body and "court to review" in s.body
+    assert "Heavy snow" not in s.body and "sold-out" not in s.body

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex as re
 
@@ -28,8 +29,11 @@ _TRANS = str.maketrans({
 })
 
 
+@lru_cache(maxsize=1 << 16)
 def norm_key(s: str) -> str:
-    """Matching key: NFKD, marks removed, Arabic letters unified, lower-case, digits -> 0."""
+    """Matching key: NFKD, marks removed, Arabic letters unified, lower-case, digits -> 0.
+
+    Cached: page dumps of one site repeat the same menu / footer lines page after page."""
     if s.isascii():
         s = s.lower()
     else:
@@ -56,6 +60,7 @@ AGENCIES: dict[str, str] = {}
 INLINE_RELATED: list[str] = []
 READ_ALSO: set[str] = set()
 BYLINE_WORDS: set[str] = set()
+LEGAL: list[str] = []
 
 
 def _build() -> None:
@@ -87,6 +92,8 @@ def _build() -> None:
             READ_ALSO.add(norm_key(p))
         for p in table.get("byline", ()):
             BYLINE_WORDS.add(norm_key(p))
+        for p in table.get("legal", ()):
+            LEGAL.append(norm_key(p))
     for v in PREFIX.values():
         v.sort(key=lambda t: -len(t[0]))
     INLINE_RELATED.sort(key=len, reverse=True)
@@ -101,6 +108,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 TERMINAL = set(".!?…؟۔。！？")
 CONTINUE = set("،؛;:,")
 _CLOSERS = "\"'»”’)]›」』*\u00a0 \t\u200f\u200e"
+_BULLET_FIRST = frozenset("•·▪●◦‣∙○■□►▶➤✓✔-–—*+")
 BULLET = re.compile(r"^\s*(?:[•·▪●◦‣∙○■□►▶➤✓✔\-–—*+]|\d{1,2}[.)])\s+")
 _SEP = re.compile(r"^\s*([^:：|\n]{1,40}?)\s*[:：]\s*(.*)$", re.S)
 _CREDIT_WORDS = {"وكالات", "متابعات", "مراسلنا", "خاص", "وكاله", "المحرر", "بوابه"}
@@ -158,7 +166,7 @@ def make_line(i: int, text: str, start: int, stop: int) -> Line:
     last = t[-1] if t else ""
     term = last in TERMINAL
     cont = last in CONTINUE
-    bullet = bool(BULLET.match(s))
+    bullet = (s[0] in _BULLET_FIRST or s[0].isdigit()) and bool(BULLET.match(s))
     prose = ((term or cont) and words >= 8) or words >= 30
     key = norm_key(s if len(s) <= 240 else s[:240])
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
@@ -239,6 +247,12 @@ def classify(ln: Line) -> None:
     if ln.prose and ln.words > 12:
         if ln.words <= 40 and not ln.term and _COPY.search(ln.s) and "reserved" in key:
             ln.kind, ln.reason = "copyright", "copyright notice"
+            return
+        if ln.words <= 150:
+            for phrase in LEGAL:
+                if phrase in key:
+                    ln.kind, ln.reason = "legal", f"site policy / legal notice «{phrase}»"
+                    return
         return
     # short-line prefixes ("Follow us on Twitter", "Copyright 2019 ...")
     first = key.split(" ", 1)[0]

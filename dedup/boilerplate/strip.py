@@ -31,10 +31,10 @@ from . import embedded as _emb
 from .lines import READ_ALSO, Line, agencies_in, classify, inline_related_span, split_lines
 from .templates import Templates
 
-HARD = {"source", "tags", "date", "byline", "comments", "read_also", "related_header", "read_more", "ad",
+HARD = {"legal", "source", "tags", "date", "byline", "comments", "read_also", "related_header", "read_more", "ad",
         "social", "copyright", "caption", "wire_control", "template", "navigation"}
 # kinds cut wherever they appear (navigation only in page dumps)
-ALWAYS = {"source", "tags", "date", "byline", "ad", "social", "copyright", "caption", "wire_control",
+ALWAYS = {"legal", "source", "tags", "date", "byline", "ad", "social", "copyright", "caption", "wire_control",
           "template", "read_more"}
 # kinds cut in text that does not look like a page dump (clean article text)
 CLEAN = {"source", "tags", "comments", "related_header", "read_also", "copyright", "ad", "social", "template",
@@ -76,13 +76,13 @@ def _weight(ln: Line) -> float:
     return -(20.0 + 0.3 * len(ln.s))
 
 
-def _best_block(lines: list[Line], lo: int, hi: int) -> tuple[int, int] | None:
+def _best_block(lines: list[Line], lo: int, hi: int, demoted: set[int] = frozenset()) -> tuple[int, int] | None:
     best = 0.0
     cur = 0.0
     cs = lo
     rng = None
     for i in range(lo, hi):
-        w = _weight(lines[i])
+        w = _weight(lines[i]) if i not in demoted else -(20.0 + 0.3 * len(lines[i].s))
         if cur <= 0.0:
             if w <= 0.0:
                 continue
@@ -172,6 +172,10 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
     page_score += sum(1 for x in lines[:first_prose] if x.bullet and x.headline) >= 5
     dump = page_score >= 2
     blk = _best_block(lines, 0, main_end) if dump else None
+    if blk is not None:
+        teasers = _teaser_lines(lines, blk[0], blk[1])
+        if teasers:
+            blk = _best_block(lines, 0, main_end, teasers) or blk
     nb = [x.i for x in body_lines if not x.blank]
     if blk is None:
         dump = False
@@ -299,12 +303,99 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
                 if x.s and chrome(x) and (dump or x.kind != "date"):
                     cut(x.i, x.kind, x.reason)
 
+    if not dump:
+        _cap_soft_cuts(lines, label)
+
     # ---- blank lines go with their removed neighbours
     _attach_blanks(lines, label)
     cuts = _build_cuts(text, lines, label, subcuts)
     body = _body(text, cuts)
     meta = _meta(lines, label, title, lang)
     return Stripped(body=body, title=title, cuts=tuple(cuts), children=tuple(children), meta=meta)
+
+
+SOFT_CAP = 0.10
+# shape-based cuts (no label, no lexicon header) that are given back
+_SOFT_ORDER = (("byline", "caption", "date"),)
+
+
+def _cap_soft_cuts(lines: list[Line], label: list) -> None:
+    """A clean article (no chrome but its headline and shape-based credit / byline / caption
+    lines) should not lose more than ``SOFT_CAP`` of its characters: when it would, the
+    shape-based cuts are given back (label lines stay cut)."""
+    total = sum(len(x.s) for x in lines)
+    if not total:
+        return
+
+    def removed() -> int:
+        return sum(len(x.s) for x in lines if label[x.i] is not None)
+
+    # only text whose every cut is the headline or a shape-based line (nothing else is chrome)
+    for x in lines:
+        lab = label[x.i]
+        if lab is not None and lab[0] not in ("title", "title_duplicate", "byline", "caption", "date"):
+            return
+
+    for kinds in _SOFT_ORDER:
+        if removed() <= SOFT_CAP * total:
+            return
+        for x in lines:
+            lab = label[x.i]
+            if lab is not None and lab[0] in kinds and not lab[1].startswith("label"):
+                label[x.i] = None
+
+
+def _is_counter(x: Line) -> bool:
+    """A line of numbers only (view / comment counters, scores, dates without words)."""
+    return x.words <= 6 and not any(c.isalpha() for c in x.s)
+
+
+def _teaser_lines(lines: list[Line], a: int, b: int) -> set[int]:
+    """Paragraph lines of teaser runs (related-story widgets) after the article core in [a, b].
+
+    The core is the block's largest run of consecutive paragraphs (at least two). After it, a
+    *teaser unit* is a short headline-shaped line (with optional date / counter lines) followed
+    by a single paragraph and then by another short line. Runs of at least two consecutive
+    units, two of which carry widget evidence (a date or counter line, a truncated «…»
+    paragraph), are teasers; their paragraphs are returned.
+    """
+    seq = [x for x in lines[a:b + 1] if x.s]
+    segs: list[list[int]] = []   # runs of consecutive prose lines, as positions in seq
+    for p, x in enumerate(seq):
+        if x.prose and x.kind is None:
+            if segs and segs[-1][-1] == p - 1:
+                segs[-1].append(p)
+            else:
+                segs.append([p])
+    out: set[int] = set()
+    if len(segs) < 3:
+        return out
+    sizes = [sum(len(seq[p].s) for p in sg) for sg in segs]
+    core = max(range(len(segs)), key=sizes.__getitem__)
+    if len(segs[core]) < 2:
+        return out
+    run: list[int] = []
+    evidence = 0
+
+    def flush() -> None:
+        if len(run) >= 2 and evidence >= 2:
+            out.update(seq[segs[r][0]].i for r in run)
+
+    for j in range(core + 1, len(segs)):
+        sg = segs[j]
+        gap = seq[segs[j - 1][-1] + 1:sg[0]]
+        unit = (len(sg) == 1 and bool(gap) and sg[-1] + 1 < len(seq)
+                and all(g.words <= 20 for g in gap)
+                and any(g.kind is None and g.headline and g.words >= 2 for g in gap))
+        if not unit:
+            flush()
+            run, evidence = [], 0
+            continue
+        run.append(j)
+        evidence += (any(g.kind == "date" or _is_counter(g) for g in gap)
+                     or seq[sg[0]].s.endswith(("...", "…")))
+    flush()
+    return out
 
 
 def _cut_tail(lines: list[Line], lo: int, hi: int, cut) -> None:
