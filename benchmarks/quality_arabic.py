@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import dedup
+from dedup.minhash import MinHasher
 from dedup.shingle import shingle
-from dedup.verify import score_pairs
+from dedup.verify import accepts, common_shingles, score_pairs
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "saudinewsnet"
 
@@ -39,6 +40,34 @@ def load(data: Path) -> list[dedup.Document]:
                 )
             )
     return docs
+
+
+def result_sets(result: dedup.Result):
+    """Shingle sets of every stripped body of ``result`` (for corpus frequencies)."""
+    return shingle([s.body for s in result.stripped.values()], dedup.Settings().ngram)
+
+
+def diagnose(result: dedup.Result, wrong: list[dict]):
+    """For each wrong pair: where the flow decided it (LSH, verification, chain guard)."""
+    settings = dedup.Settings()
+    texts = [result.stripped[p[k]].body for p in wrong for k in ("a", "b")]
+    sets = shingle(texts, settings.ngram)
+    sigs = MinHasher(settings.num_perm, settings.seed).signatures(sets)
+    keys = settings.bands.keys(sigs)
+    pairs = np.arange(len(texts)).reshape(-1, 2)
+    sc = score_pairs(sets, pairs, common_shingles(result_sets(result), settings.common_df), settings.min_specific)
+    edge = accepts(settings.thresholds, sets.sizes[pairs[:, 0]], sets.sizes[pairs[:, 1]], sc)
+    for k, p in enumerate(wrong):
+        if p["label"] == "NOT":
+            stage = "merged: direct edge" if edge[k] else "merged: through the cluster"
+        elif not (keys[2 * k] == keys[2 * k + 1]).any():
+            stage = "missed: no LSH candidate"
+        elif not edge[k]:
+            stage = "missed: below thresholds"
+        else:
+            stage = "missed: split by chain guard"
+        scores = f"J={sc.jaccard[k]:.2f} C={sc.containment[k]:.2f} S={sc.specific[k]:.2f} sizes={sets.sizes[2 * k]}/{sets.sizes[2 * k + 1]}"
+        yield p, stage, scores
 
 
 def main() -> int:
@@ -100,14 +129,9 @@ def main() -> int:
         print(f"  #{c.id} size {c.size} min-sim {worst:.2f} canonical {c.canonical.id}: {titles}")
     if args.errors and wrong:
         print()
-        print("wrong pairs (label, jaccard, containment, reason):")
-        texts = [by_id[p["a"]].text for p in wrong] + [by_id[p["b"]].text for p in wrong]
-        sets = shingle(texts, dedup.Settings().ngram)
-        n = len(wrong)
-        sc = score_pairs(sets, np.array([[i, i + n] for i in range(n)]))
-        for k, p in enumerate(wrong):
-            print(f"  {p['label']} {p['a']} {p['b']} J={sc.jaccard[k]:.3f} C={sc.containment[k]:.3f} "
-                  f"sizes={sets.sizes[k]}/{sets.sizes[k + n]}  {p['reason'][:110]}")
+        print("wrong pairs: label, stage, exact scores on the stripped bodies, annotator's reason")
+        for p, stage, scores in diagnose(result, wrong):
+            print(f"  {p['label']} {p['a']} {p['b']} [{stage}] {scores}  {p['reason'][:100]}")
     return 0
 
 

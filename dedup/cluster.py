@@ -92,15 +92,27 @@ def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Pr
     return best_pos, f"{share}, tied on every criterion; first in input order"
 
 
-def _scores_against(canonical: int, members: np.ndarray, shingles: ShingleSets) -> Scores:
+def _scores_against(
+    canonical: int, members: np.ndarray, shingles: ShingleSets, common: np.ndarray, thresholds: Thresholds
+) -> Scores:
     pairs = np.stack([np.full(members.size, canonical), members], axis=1)
-    return score_pairs(shingles, pairs)
+    return score_pairs(shingles, pairs, common, thresholds.min_specific)
 
 
 def cluster(
-    n: int, edges: np.ndarray, shingles: ShingleSets, thresholds: Thresholds, provenance: Provenance
+    n: int,
+    edges: np.ndarray,
+    shingles: ShingleSets,
+    thresholds: Thresholds,
+    provenance: Provenance,
+    common: np.ndarray | None = None,
 ) -> list[Group]:
-    """Partition positions ``0..n-1`` into groups; every position lands in exactly one."""
+    """Partition positions ``0..n-1`` into groups; every position lands in exactly one.
+
+    ``common`` are the corpus's common shingles (see :func:`dedup.verify.common_shingles`),
+    used when members are checked against their canonical.
+    """
+    common = np.zeros(0, dtype=np.uint64) if common is None else common
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     labels = components(n, edges)
     order = np.argsort(labels, kind="stable")
@@ -113,16 +125,16 @@ def cluster(
         if members.size == 1:
             m = int(members[0])
             one = np.ones(1)
-            groups.append(Group(m, members, Scores(np.array([sizes[m]]), one, one), "no verified copy"))
+            groups.append(Group(m, members, Scores(np.array([sizes[m]]), one, one, one), "no verified copy"))
             continue
         canonical, reason = _choose_canonical(members, shingles, provenance)
-        scores = _scores_against(canonical, members, shingles)
+        scores = _scores_against(canonical, members, shingles, common, thresholds)
         fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
         fits |= members == canonical
         kept = np.concatenate(([canonical], members[fits & (members != canonical)]))
         position = {int(m): k for k, m in enumerate(members)}
         pick = np.array([position[int(m)] for m in kept])
-        groups.append(Group(canonical, kept, Scores(scores.shared[pick], scores.jaccard[pick], scores.containment[pick]), reason))
+        groups.append(Group(canonical, kept, scores.take(pick), reason))
         rest = members[~fits]
         if rest.size:
             inside = np.isin(edges, rest).all(axis=1)

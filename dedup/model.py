@@ -50,10 +50,15 @@ class Stripped:
 
 @dataclass(frozen=True)
 class Evidence:
-    """How a member compares with its cluster's canonical, on exact shingle sets."""
+    """How a member compares with its cluster's canonical, on exact shingle sets.
+
+    ``specific`` is the containment counted on the smaller text's specific shingles
+    (those rare in the corpus), None when it has too few to judge.
+    """
 
     jaccard: float
     containment: float
+    specific: float | None
     shared: int
     only_member: int
     only_canonical: int

@@ -14,13 +14,14 @@ import numpy as np
 import regex
 
 from . import boilerplate
+from .candidates import candidate_pairs
 from .cluster import Group, Provenance, cluster
 from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
 from .normalize import normalize
 from .shingle import ShingleSets, shingle_keys
-from .verify import Thresholds, verify
+from .verify import Thresholds, common_shingles, verify
 
 Stripper = Callable[[Document], Stripped]
 
@@ -62,10 +63,14 @@ class Settings:
     seed: int = 1
     lsh_threshold: float = 0.4
     jaccard: float = 0.5
-    containment: float = 0.8
+    containment: float = 0.45
+    specific: float = 0.45
+    common_df: int = 30
     min_shingles: int = 8
     min_contained: int = 20
+    min_specific: int = 10
     min_words: int = 10
+    window: int = 80
     max_bucket: int = 100
     embedded: str = "split"
     learn_templates: bool = True
@@ -73,7 +78,9 @@ class Settings:
     @property
     def thresholds(self) -> Thresholds:
         """The verification thresholds of these settings."""
-        return Thresholds(self.jaccard, self.containment, self.min_shingles, self.min_contained)
+        return Thresholds(
+            self.jaccard, self.containment, self.specific, self.min_shingles, self.min_contained, self.min_specific
+        )
 
     @property
     def bands(self) -> Bands:
@@ -126,13 +133,17 @@ class Deduplicator:
         shingles = shingle_keys(keys, self.settings.ngram)
         long_enough = shingles.words >= self.settings.min_words
         signatures = self.hasher.signatures(shingles)
-        candidates = self.bands.candidates(signatures, long_enough, self.settings.max_bucket)
-        edges, _ = verify(shingles, candidates, self.settings.thresholds)
+        candidates = candidate_pairs(
+            keys, signatures, long_enough, self.bands, self.hasher,
+            self.settings.ngram, self.settings.window, self.settings.max_bucket,
+        )
+        common = common_shingles(shingles, self.settings.common_df)
+        edges, _ = verify(shingles, candidates, self.settings.thresholds, common)
         provenance = Provenance(
             dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
             removed=np.array([len(d.text) - len(stripped[d.id].body) for d in docs]),
         )
-        groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance)
+        groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance, common)
         clusters = tuple(
             self._cluster(k, g, docs, keys, shingles, bool(long_enough[g.canonical]))
             for k, g in enumerate(groups, start=1)
@@ -154,12 +165,14 @@ class Deduplicator:
         if not comparable:
             reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {self.settings.min_words})"
         members = []
-        for pos, shared, jac, con in zip(group.members, group.scores.shared, group.scores.jaccard, group.scores.containment):
+        sc = group.scores
+        for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
             doc = docs[int(pos)]
             is_canonical = int(pos) == group.canonical
             evidence = Evidence(
                 jaccard=round(float(jac), 4),
                 containment=round(float(con), 4),
+                specific=None if np.isnan(spec) else round(float(spec), 4),
                 shared=int(shared),
                 only_member=int(shingles.sizes[pos] - shared),
                 only_canonical=int(shingles.sizes[group.canonical] - shared),

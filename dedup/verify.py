@@ -2,7 +2,17 @@
 
 LSH only proposes. An edge exists when the exact Jaccard similarity, or the
 containment of the smaller set in the larger (a truncated copy), passes its
-threshold, and both documents are long enough to be compared at all.
+threshold, both documents are long enough to be compared at all, and the pair
+shares the text that is *specific* to the smaller document.
+
+Specific text: shingles found in at most ``common_df`` documents of the corpus.
+Template items (congratulation cables to different countries, relief flight No. 4
+and No. 6, daily market closes) share a frame that recurs across the whole family
+but differ in their own facts; copies of one story share those facts too. So the
+containment of the smaller document's specific shingles in the other must pass
+as well. A document with fewer than ``min_specific`` specific shingles (say a
+wire story reprinted by every outlet, whose text is all common) is judged on
+plain containment alone.
 """
 
 from __future__ import annotations
@@ -20,56 +30,83 @@ class Thresholds:
 
     ``jaccard``: exact Jaccard of the shingle sets. ``containment``: share of the
     smaller set found in the larger, accepted only while the smaller document has
-    at least ``min_contained`` shingles. ``min_shingles``: documents with fewer
-    shingles never get an edge.
+    at least ``min_contained`` shingles. ``specific``: the same share, counted on
+    the smaller document's specific shingles only. ``min_shingles``: documents
+    with fewer shingles never get an edge.
     """
 
     jaccard: float = 0.5
     containment: float = 0.8
+    specific: float = 0.45
     min_shingles: int = 8
     min_contained: int = 20
+    min_specific: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("jaccard", "containment"):
+        for name in ("jaccard", "containment", "specific"):
             value = getattr(self, name)
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"{name} threshold must be in (0, 1], got {value}")
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} threshold must be in [0, 1], got {value}")
 
 
 @dataclass(frozen=True)
 class Scores:
-    """Exact overlap of pairs: intersection sizes, Jaccard and containment."""
+    """Exact overlap of pairs: intersection sizes, Jaccard, containment, and the
+    containment of the smaller document's specific shingles (NaN when it has too
+    few to judge)."""
 
     shared: np.ndarray
     jaccard: np.ndarray
     containment: np.ndarray
+    specific: np.ndarray
+
+    def take(self, index: np.ndarray) -> "Scores":
+        """The scores of the pairs at ``index``."""
+        return Scores(self.shared[index], self.jaccard[index], self.containment[index], self.specific[index])
 
 
-def overlap(a: np.ndarray, b: np.ndarray) -> int:
-    """Size of the intersection of two sorted, de-duplicated arrays."""
-    if a.size > b.size:
-        a, b = b, a
-    if a.size == 0:
-        return 0
+def common_shingles(shingles: ShingleSets, common_df: int) -> np.ndarray:
+    """Sorted shingle values found in more than ``common_df`` documents."""
+    values, df = np.unique(shingles.values, return_counts=True)
+    return values[df > common_df]
+
+
+def _is_in(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which members of sorted unique ``a`` occur in sorted unique ``b``."""
+    if a.size == 0 or b.size == 0:
+        return np.zeros(a.size, dtype=bool)
     pos = np.searchsorted(b, a)
     pos[pos == b.size] = 0
-    return int(np.count_nonzero(b[pos] == a))
+    return b[pos] == a
 
 
-def score_pairs(shingles: ShingleSets, pairs: np.ndarray) -> Scores:
-    """Exact Jaccard and containment of every pair ``(i, j)`` of ``pairs``."""
+def _specific(small: np.ndarray, large: np.ndarray, common: np.ndarray, min_specific: int) -> float:
+    own = small[~_is_in(small, common)]
+    if own.size < min_specific:
+        return float("nan")
+    return float(np.count_nonzero(_is_in(own, large))) / own.size
+
+
+def score_pairs(
+    shingles: ShingleSets, pairs: np.ndarray, common: np.ndarray | None = None, min_specific: int = 10
+) -> Scores:
+    """Exact Jaccard, containment and specific containment of every pair ``(i, j)``."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    common = np.zeros(0, dtype=np.uint64) if common is None else common
     sizes = shingles.sizes
-    shared = np.array([overlap(shingles[i], shingles[j]) for i, j in pairs], dtype=np.int64)
-    if len(pairs) == 0:
-        empty = np.zeros(0)
-        return Scores(shared, empty, empty)
+    shared = np.zeros(len(pairs), dtype=np.int64)
+    specific = np.full(len(pairs), np.nan)
+    for k, (i, j) in enumerate(pairs):
+        small, large = (shingles[i], shingles[j]) if sizes[i] <= sizes[j] else (shingles[j], shingles[i])
+        shared[k] = np.count_nonzero(_is_in(small, large))
+        specific[k] = _specific(small, large, common, min_specific)
     a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     union = a + b - shared
     smaller = np.minimum(a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        jaccard = np.where(union > 0, shared / union, 0.0)
-        containment = np.where(smaller > 0, shared / smaller, 0.0)
-    return Scores(shared, jaccard, containment)
+        jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
+        containment = np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
+    return Scores(shared, jaccard, containment, specific)
 
 
 def accepts(thresholds: Thresholds, sizes_a: np.ndarray, sizes_b: np.ndarray, scores: Scores) -> np.ndarray:
@@ -78,13 +115,16 @@ def accepts(thresholds: Thresholds, sizes_a: np.ndarray, sizes_b: np.ndarray, sc
     long_enough = smaller >= thresholds.min_shingles
     by_jaccard = scores.jaccard >= thresholds.jaccard
     by_containment = (scores.containment >= thresholds.containment) & (smaller >= thresholds.min_contained)
-    return long_enough & (by_jaccard | by_containment)
+    specific_ok = np.isnan(scores.specific) | (scores.specific >= thresholds.specific)
+    return long_enough & (by_jaccard | by_containment) & specific_ok
 
 
-def verify(shingles: ShingleSets, pairs: np.ndarray, thresholds: Thresholds) -> tuple[np.ndarray, Scores]:
+def verify(
+    shingles: ShingleSets, pairs: np.ndarray, thresholds: Thresholds, common: np.ndarray | None = None
+) -> tuple[np.ndarray, Scores]:
     """The candidate pairs that pass ``thresholds``, with their scores."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    scores = score_pairs(shingles, pairs)
+    scores = score_pairs(shingles, pairs, common, thresholds.min_specific)
     sizes = shingles.sizes
     keep = accepts(thresholds, sizes[pairs[:, 0]], sizes[pairs[:, 1]], scores)
-    return pairs[keep], Scores(scores.shared[keep], scores.jaccard[keep], scores.containment[keep])
+    return pairs[keep], scores.take(keep)

@@ -1,0 +1,61 @@
+"""Candidate pairs of a batch: LSH over whole documents and over windows of long ones.
+
+Whole-document MinHash estimates Jaccard, which is low for a short copy of a long
+text (a lead-only truncation, one installment of a wire statement): 170 shingles
+inside 1,000 have Jaccard 0.17 and rarely share a band. So documents longer than
+two windows are also signed as overlapping windows of ``window`` words (stride
+half a window); a short copy has a high Jaccard with the window it came from.
+Window rows only propose pairs of their owners; verification stays exact.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .lsh import Bands
+from .minhash import MinHasher
+from .shingle import shingle_keys
+
+
+def windows(keys: Sequence[str], width: int) -> tuple[list[str], np.ndarray]:
+    """Overlapping ``width``-word windows (stride ``width // 2``) of keys longer than ``2 * width`` words.
+
+    Returns the window keys and, for each, the position of the key it came from.
+    """
+    texts: list[str] = []
+    owners: list[int] = []
+    step = max(width // 2, 1)
+    for pos, key in enumerate(keys):
+        words = key.split(" ")
+        if len(words) <= 2 * width:
+            continue
+        starts = list(range(0, len(words) - width, step)) + [len(words) - width]
+        for start in starts:
+            texts.append(" ".join(words[start : start + width]))
+            owners.append(pos)
+    return texts, np.array(owners, dtype=np.int64)
+
+
+def candidate_pairs(
+    keys: Sequence[str],
+    signatures: np.ndarray,
+    eligible: np.ndarray,
+    bands: Bands,
+    hasher: MinHasher,
+    ngram: int,
+    window: int,
+    max_bucket: int,
+) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of eligible documents that share a band, whole or windowed."""
+    n = len(keys)
+    texts, owners = windows([k if ok else "" for k, ok in zip(keys, eligible)], window) if window else ([], None)
+    if not texts:
+        return bands.candidates(signatures, eligible, max_bucket)
+    rows = np.vstack([signatures, hasher.signatures(shingle_keys(texts, ngram))])
+    owner = np.concatenate([np.arange(n), owners])
+    pairs = owner[bands.candidates(rows, np.concatenate([eligible, np.ones(len(texts), dtype=bool)]), max_bucket)]
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0).reshape(-1, 2)

@@ -1,0 +1,29 @@
+import numpy as np
+
+from dedup.candidates import candidate_pairs, windows
+from dedup.lsh import Bands, optimal_bands
+from dedup.minhash import MinHasher
+from dedup.normalize import normalize
+from dedup.shingle import shingle_keys
+
+
+def test_windows_cover_long_keys_only() -> None:
+    short = " ".join(f"w{i}" for i in range(100))
+    long = " ".join(f"w{i}" for i in range(250))
+    texts, owners = windows([short, long], 80)
+    assert list(owners) == [1] * len(texts)
+    assert texts[0].split()[0] == "w0" and texts[-1].split()[-1] == "w249"
+    assert all(len(t.split()) == 80 for t in texts)
+
+
+def test_an_installment_is_found_through_windows(seed_docs) -> None:
+    full = normalize(" ".join(d.text for d in seed_docs))  # a long statement, ~2,300 words
+    words = full.split()
+    part = " ".join(words[1000:1150])  # one installment from the middle
+    keys = [full, part]
+    hasher = MinHasher(128, 1)
+    sigs = hasher.signatures(shingle_keys(keys, 3))
+    bands = Bands(*optimal_bands(0.4, 128))
+    eligible = np.ones(2, dtype=bool)
+    assert len(candidate_pairs(keys, sigs, eligible, bands, hasher, 3, 0, 100)) == 0
+    assert [tuple(p) for p in candidate_pairs(keys, sigs, eligible, bands, hasher, 3, 80, 100)] == [(0, 1)]
