@@ -99,6 +99,26 @@ def _scores_against(
     return score_pairs(shingles, pairs, common, thresholds.min_specific)
 
 
+def _parts(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
+    """Connected components of sorted ``members`` under the edges among them."""
+    inside = np.isin(edges, members).all(axis=1)
+    labels = components(members.size, np.searchsorted(members, edges[inside]))
+    order = np.argsort(labels, kind="stable")
+    return [members[part] for part in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)]
+
+
+def _prefers_outside(star: np.ndarray, members: np.ndarray, canonical: int, edges: np.ndarray,
+                     weight: np.ndarray, against: np.ndarray) -> np.ndarray:
+    """Which star members have a verified partner among the other ``members`` more similar
+    to them (by Jaccard) than the canonical is (``against``)."""
+    inside = (np.isin(edges[:, 0], star) ^ np.isin(edges[:, 1], star)) & np.isin(edges, members).all(axis=1)
+    best = dict.fromkeys(map(int, star), 0.0)
+    for (a, b), w in zip(edges[inside], weight[inside]):
+        member = int(a) if int(a) in best else int(b)
+        best[member] = max(best[member], float(w))
+    return np.array([m != canonical and best[int(m)] > j for m, j in zip(star, against)])
+
+
 def cluster(
     n: int,
     edges: np.ndarray,
@@ -106,22 +126,24 @@ def cluster(
     thresholds: Thresholds,
     provenance: Provenance,
     common: np.ndarray | None = None,
+    edge_jaccard: np.ndarray | None = None,
 ) -> list[Group]:
     """Partition positions ``0..n-1`` into groups; every position lands in exactly one.
 
-    ``common`` are the corpus's common shingles (see :func:`dedup.verify.common_shingles`),
-    used when members are checked against their canonical.
+    Each connected component is cut around its canonical: members that verify against
+    it stay, unless a verified partner outside that star is more similar to them than
+    the canonical (``edge_jaccard``, the Jaccard of each edge) — then they follow their
+    best match. The rest are clustered again among themselves. ``common`` are the
+    corpus's common shingles (see :func:`dedup.verify.common_shingles`).
     """
     common = np.zeros(0, dtype=np.uint64) if common is None else common
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    labels = components(n, edges)
-    order = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard)
     groups: list[Group] = []
-    pending = [part for part in np.split(order, cuts) if part.size]
+    pending = _parts(np.arange(n), edges)
     sizes = shingles.sizes
     while pending:
-        members = np.sort(pending.pop())
+        members = pending.pop()
         if members.size == 1:
             m = int(members[0])
             one = np.ones(1)
@@ -131,17 +153,11 @@ def cluster(
         scores = _scores_against(canonical, members, shingles, common, thresholds)
         fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
         fits |= members == canonical
+        fits[fits] &= ~_prefers_outside(members[fits], members, canonical, edges, edge_jaccard, scores.jaccard[fits])
         kept = np.concatenate(([canonical], members[fits & (members != canonical)]))
-        position = {int(m): k for k, m in enumerate(members)}
-        pick = np.array([position[int(m)] for m in kept])
+        pick = np.searchsorted(members, kept)
         groups.append(Group(canonical, kept, scores.take(pick), reason))
-        rest = members[~fits]
-        if rest.size:
-            inside = np.isin(edges, rest).all(axis=1)
-            local = np.searchsorted(rest, edges[inside])
-            sub = components(rest.size, local)
-            sub_order = np.argsort(sub, kind="stable")
-            sub_cuts = np.flatnonzero(np.diff(sub[sub_order])) + 1
-            pending.extend(rest[part] for part in np.split(sub_order, sub_cuts))
+        if (~fits).any():
+            pending.extend(_parts(members[~fits], edges))
     groups.sort(key=lambda g: (-g.members.size, int(g.members.min())))
     return groups

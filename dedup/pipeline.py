@@ -138,12 +138,12 @@ class Deduplicator:
             self.settings.ngram, self.settings.window, self.settings.max_bucket,
         )
         common = common_shingles(shingles, self.settings.common_df)
-        edges, _ = verify(shingles, candidates, self.settings.thresholds, common)
+        edges, edge_scores = verify(shingles, candidates, self.settings.thresholds, common)
         provenance = Provenance(
             dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
             removed=np.array([len(d.text) - len(stripped[d.id].body) for d in docs]),
         )
-        groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance, common)
+        groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance, common, edge_scores.jaccard)
         clusters = tuple(
             self._cluster(k, g, docs, keys, shingles, bool(long_enough[g.canonical]))
             for k, g in enumerate(groups, start=1)

@@ -7,13 +7,28 @@ from dedup.normalize import normalize
 from dedup.shingle import shingle_keys
 
 
-def test_windows_cover_long_keys_only() -> None:
+def test_leads_and_windows_cover_long_keys_only() -> None:
+    tiny = " ".join(f"w{i}" for i in range(60))
     short = " ".join(f"w{i}" for i in range(100))
     long = " ".join(f"w{i}" for i in range(250))
-    texts, owners = windows([short, long], 80)
-    assert list(owners) == [1] * len(texts)
-    assert texts[0].split()[0] == "w0" and texts[-1].split()[-1] == "w249"
-    assert all(len(t.split()) == 80 for t in texts)
+    texts, owners = windows([tiny, short, long], 80)
+    assert texts[0] == " ".join(f"w{i}" for i in range(40))  # the lead of the 100-word key
+    assert list(owners) == [1] + [2] * (len(texts) - 1)
+    assert texts[1].split() == [f"w{i}" for i in range(40)]  # the lead of the long key
+    assert texts[2].split()[0] == "w0" and texts[-1].split()[-1] == "w249"
+    assert all(len(t.split()) == 80 for t in texts[2:])
+
+
+def test_a_lead_only_copy_is_found_through_the_lead(seed_docs) -> None:
+    story = normalize(seed_docs[4].text)
+    lead = " ".join(story.split()[:30])
+    keys = [story, lead]
+    hasher = MinHasher(128, 1)
+    sigs = hasher.signatures(shingle_keys(keys, 3))
+    bands = Bands(*optimal_bands(0.4, 128))
+    eligible = np.ones(2, dtype=bool)
+    assert len(bands.candidates(sigs, eligible)) == 0
+    assert [tuple(p) for p in candidate_pairs(keys, sigs, eligible, bands, hasher, 3, 80, 100)] == [(0, 1)]
 
 
 def test_an_installment_is_found_through_windows(seed_docs) -> None:

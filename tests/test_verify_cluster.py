@@ -105,3 +105,21 @@ def test_too_few_specific_shingles_fall_back_to_containment() -> None:
     sc = score_pairs(s, np.array([[0, 1]]), common)
     assert np.isnan(sc.specific[0])
     assert len(verify(s, np.array([[0, 1]]), Thresholds(), common)[0]) == 1
+
+
+def test_a_member_follows_its_best_match_rather_than_a_roundup() -> None:
+    # K is a roundup holding X's statement and two other statements; Y is a re-edit of X
+    # that K does not contain. X must end up with Y, not inside the roundup's star.
+    x = list(range(0, 100))
+    y = list(range(15, 115))
+    z1, z2 = list(range(1000, 1100)), list(range(2000, 2100))
+    k = x[:80] + z1 + z2 + list(range(3000, 3150))
+    s = _sets(k, x, y, z1, z2)
+    t = Thresholds(jaccard=0.5, containment=0.75, specific=0.0)
+    pairs = np.array([[i, j] for i in range(5) for j in range(i + 1, 5)])
+    edges, sc = verify(s, pairs, t)
+    assert sorted(map(tuple, edges)) == [(0, 1), (0, 3), (0, 4), (1, 2)]
+    star_only = cluster(5, edges, s, t, _provenance(5))
+    assert sorted(map(int, star_only[0].members)) == [0, 1, 3, 4]  # X pulled into the roundup
+    groups = cluster(5, edges, s, t, _provenance(5), edge_jaccard=sc.jaccard)
+    assert sorted(sorted(map(int, g.members)) for g in groups) == [[0, 3, 4], [1, 2]]
