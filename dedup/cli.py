@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Iterable, Iterator, TextIO
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from .io import Fields, InputError, ReadStats, read_documents
 from .model import Document
@@ -36,9 +38,51 @@ def _input_options(command: Callable) -> Callable:
                      help="Articles glued on after a read-also marker: split out, drop, or keep in the body."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write here instead of stdout."),
+        click.option("--workers", type=click.IntRange(1), default=None,
+                     help="Processes for the per-document stages [default: all cores]."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display."),
     ]):
         command = option(command)
     return command
+
+
+class _Rate(ProgressColumn):
+    """Items done (of the total, once known) and items per second of a task."""
+
+    def render(self, task: Task) -> Text:
+        done = f"{int(task.completed):,}" + (f"/{int(task.total):,}" if task.total is not None else "")
+        return Text(f"{done}  {task.speed or 0:,.0f}/s", style="progress.data.speed")
+
+
+class _StageProgress:
+    """A rich progress display on standard error, one bar per stage of the flow."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.display = Progress(
+            TextColumn("{task.description:<8}"), BarColumn(), _Rate(), TimeRemainingColumn(), console=Console(stderr=True), disable=quiet, transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> "_StageProgress":
+        self.display.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.display.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.display.add_task(stage, total=total)
+        self.display.update(self.tasks[stage], completed=done, total=total)
+
+    def counted(self, items: Iterable[Document], stage: str = "read") -> Iterator[Document]:
+        """Pass ``items`` through, counting them as ``stage``."""
+        task = self.display.add_task(stage, total=None)
+        for n, item in enumerate(items, start=1):
+            if n % 500 == 0:
+                self.display.update(task, completed=n)
+            yield item
+            self.display.update(task, completed=n, total=n)
 
 
 def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: bool, stats: ReadStats):
@@ -59,18 +103,20 @@ def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: b
 def report(
     paths: tuple[Path, ...], fmt: str, output: Path | None, threshold: float, containment: float, ngram: int,
     id_field: str, text_field: str, skip_bad: bool, embedded: str, no_strip: bool, limit: int | None,
+    workers: int | None, quiet: bool,
 ) -> None:
     """Cluster the documents under PATHS and report the clusters.
 
     PATHS are .jsonl, .jsonl.gz, .csv or .txt files, or folders of them.
     """
     stats = ReadStats()
-    docs = _reader(paths, id_field, text_field, skip_bad, stats)
     try:
-        result = find_clusters(
-            docs, strip=passthrough if no_strip else None,
-            jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded,
-        )
+        with _StageProgress(quiet) as progress:
+            docs = progress.counted(_reader(paths, id_field, text_field, skip_bad, stats))
+            result = find_clusters(
+                docs, strip=passthrough if no_strip else None, workers=workers, progress=progress,
+                jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded,
+            )
     except (InputError, DuplicateIdError) as err:
         raise click.ClickException(str(err)) from None
     accounting = _accounting(result, stats)
@@ -106,7 +152,7 @@ def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | N
 @click.option("--explain", is_flag=True, help="Print every line with its label and the reason for each cut.")
 def strip(
     paths: tuple[Path, ...], fmt: str, output: Path | None, id_field: str, text_field: str, skip_bad: bool,
-    embedded: str, explain: bool,
+    embedded: str, explain: bool, workers: int | None, quiet: bool,
 ) -> None:
     """Strip portal chrome from the documents under PATHS and show what was cut."""
     stats = ReadStats()

@@ -7,8 +7,11 @@ splits out of one, comes back in exactly one cluster.
 
 from __future__ import annotations
 
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import regex
@@ -24,6 +27,8 @@ from .shingle import ShingleSets, shingle_keys
 from .verify import Thresholds, common_shingles, verify
 
 Stripper = Callable[[Document], Stripped]
+#: ``progress(stage, done, total)``: called as each stage advances.
+Progress = Callable[[str, int, int], None]
 
 _ISO_DATE = regex.compile(r"^\d{4}-\d{2}-\d{2}")
 _HAS_DIGIT = regex.compile(r"\d")
@@ -111,9 +116,17 @@ class Deduplicator:
     ``settings.learn_templates`` is on).
     """
 
-    def __init__(self, settings: Settings | None = None, strip: Stripper | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        strip: Stripper | None = None,
+        workers: int | None = None,
+        chunk: int = 1000,
+    ) -> None:
         self.settings = settings or Settings()
         self.strip = strip
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.chunk = chunk  # documents per task of the per-document stages
         self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
         self.bands = self.settings.bands
 
@@ -125,11 +138,16 @@ class Deduplicator:
         templates = boilerplate.learn_templates(with_source) if with_source and self.settings.learn_templates else None
         return ChromeStripper(templates, self.settings.embedded)
 
-    def run(self, documents: Iterable[Document]) -> Result:
-        """Cluster ``documents`` (and the embedded articles split out of them)."""
+    def run(self, documents: Iterable[Document], progress: Progress | None = None) -> Result:
+        """Cluster ``documents`` (and the embedded articles split out of them).
+
+        The per-document stages run on ``workers`` processes; the result does not depend
+        on their number. ``progress`` is told how each stage advances.
+        """
+        report = progress or _silent
         documents = list(documents)
-        docs, stripped = _strip_all(documents, self.stripper_for(documents))
-        keys = [normalize(stripped[d.id].body) for d in docs]
+        docs, stripped, keys = self._prepare(documents, self.stripper_for(documents), report)
+        report("sign", 0, len(docs))
         shingles = shingle_keys(keys, self.settings.ngram)
         long_enough = shingles.words >= self.settings.min_words
         signatures = self.hasher.signatures(shingles)
@@ -137,17 +155,22 @@ class Deduplicator:
             keys, signatures, long_enough, self.bands, self.hasher,
             self.settings.ngram, self.settings.window, self.settings.max_bucket,
         )
+        report("sign", len(docs), len(docs))
+        report("verify", 0, len(candidates))
         common = common_shingles(shingles, self.settings.common_df)
         edges, edge_scores = verify(shingles, candidates, self.settings.thresholds, common)
+        report("verify", len(candidates), len(candidates))
         provenance = Provenance(
             dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
             removed=np.array([len(d.text) - len(stripped[d.id].body) for d in docs]),
         )
+        report("cluster", 0, len(docs))
         groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance, common, edge_scores.jaccard)
         clusters = tuple(
             self._cluster(k, g, docs, keys, shingles, bool(long_enough[g.canonical]))
             for k, g in enumerate(groups, start=1)
         )
+        report("cluster", len(docs), len(docs))
         stats = {
             "documents": sum(1 for d in docs if "parent_id" not in d.meta),
             "embedded": sum(1 for d in docs if "parent_id" in d.meta),
@@ -156,6 +179,36 @@ class Deduplicator:
             "edges": int(len(edges)),
         }
         return Result(clusters, {d.id: d for d in docs}, stripped, stats)
+
+    def _prepare(
+        self, documents: list[Document], strip: Stripper, report: Progress
+    ) -> tuple[list[Document], dict[str, Stripped], list[str]]:
+        """Strip and normalize every document (and embedded article), in input order."""
+        chunks = [documents[i : i + self.chunk] for i in range(0, len(documents), self.chunk)]
+        docs: list[Document] = []
+        stripped: dict[str, Stripped] = {}
+        keys: list[str] = []
+        report("strip", 0, len(documents))
+        for chunk, (chunk_docs, chunk_stripped, chunk_keys) in zip(chunks, self._map(_prepare_chunk, chunks, strip)):
+            for doc in chunk_docs:
+                if doc.id in stripped:
+                    raise DuplicateIdError(f"duplicate document id {doc.id!r}")
+                stripped[doc.id] = chunk_stripped[doc.id]
+            docs.extend(chunk_docs)
+            keys.extend(chunk_keys)
+            report("strip", min(len(docs), len(documents)), len(documents))
+        return docs, stripped, keys
+
+    def _map(self, function: Callable, chunks: list[list[Document]], strip: Stripper) -> Iterator:
+        """``function(chunk, strip)`` over ``chunks``, in order, on the worker processes."""
+        if self.workers == 1 or len(chunks) < 2:
+            return (function(chunk, strip) for chunk in chunks)
+        try:
+            pickle.dumps(strip)
+        except Exception as err:  # lambdas and closures cannot reach other processes
+            raise ValueError(f"workers={self.workers} needs a picklable strip hook ({err}); use workers=1") from None
+        pool = ProcessPoolExecutor(min(self.workers, len(chunks)))
+        return _closing(pool, pool.map(function, chunks, [strip] * len(chunks)))
 
     def _cluster(
         self, number: int, group: Group, docs: list[Document], keys: list[str], shingles: ShingleSets, comparable: bool
@@ -190,8 +243,20 @@ class Deduplicator:
         return Cluster(id=number, canonical=canonical, members=tuple(members), reason=reason)
 
 
-def _strip_all(documents: list[Document], strip: Stripper) -> tuple[list[Document], dict[str, Stripped]]:
-    """Strip every document, then the embedded articles split out of it (depth-first, in order)."""
+def _silent(stage: str, done: int, total: int) -> None:
+    """A progress callback that reports nothing."""
+
+
+def _closing(pool: ProcessPoolExecutor, results: Iterator) -> Iterator:
+    """Yield ``results`` and shut ``pool`` down once they are consumed (or abandoned)."""
+    try:
+        yield from results
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _prepare_chunk(documents: list[Document], strip: Stripper) -> tuple[list[Document], dict[str, Stripped], list[str]]:
+    """Strip a chunk (embedded articles depth-first, in order) and normalize the bodies."""
     docs: list[Document] = []
     stripped: dict[str, Stripped] = {}
     queue = [(d, 0) for d in reversed(documents)]
@@ -204,7 +269,7 @@ def _strip_all(documents: list[Document], strip: Stripper) -> tuple[list[Documen
         stripped[doc.id] = result
         if depth < _MAX_EMBEDDED_DEPTH:
             queue.extend((child, depth + 1) for child in reversed(result.children))
-    return docs, stripped
+    return docs, stripped, [normalize(stripped[d.id].body) for d in docs]
 
 
 def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:
@@ -215,12 +280,21 @@ def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:
     return tuple(marked[:_MAX_DIFFERS])
 
 
-def find_clusters(documents: Iterable[Document], *, strip: Stripper | None = None, **options: object) -> Result:
+def find_clusters(
+    documents: Iterable[Document],
+    *,
+    strip: Stripper | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    **options: object,
+) -> Result:
     """Cluster ``documents`` into copies of the same story.
 
     ``options`` are :class:`Settings` fields (``ngram``, ``jaccard``,
     ``containment``, ``lsh_threshold``, ``embedded``...). ``strip`` is the hook applied
     to each document before hashing; by default portal chrome is stripped
     (:class:`ChromeStripper`); pass :func:`passthrough` to hash whole texts.
+    ``workers`` (default: all cores) run the per-document stages; results are the same
+    for any number. ``progress(stage, done, total)`` is told how each stage advances.
     """
-    return Deduplicator(Settings(**options), strip).run(documents)  # type: ignore[arg-type]
+    return Deduplicator(Settings(**options), strip, workers).run(documents, progress)  # type: ignore[arg-type]

@@ -1,0 +1,47 @@
+"""Results do not depend on the number of worker processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedup import Deduplicator, Document, DuplicateIdError, Settings
+
+from test_variants import variants
+
+
+def _signature(result) -> list[tuple]:
+    return [
+        (c.canonical.id, c.reason, tuple((m.doc_id, m.similarity, m.evidence.specific) for m in c.members))
+        for c in result.clusters
+    ]
+
+
+def test_same_clusters_for_one_and_two_workers(seed_docs) -> None:
+    docs = list(seed_docs) + [v for s in seed_docs for v in variants(s)]
+    one = Deduplicator(Settings(), workers=1, chunk=4).run(docs)
+    two = Deduplicator(Settings(), workers=2, chunk=4).run(docs)
+    assert _signature(one) == _signature(two)
+    assert list(one.documents) == list(two.documents)
+    assert any(c.size > 1 for c in one.clusters)
+
+
+def test_duplicate_ids_across_chunks_are_refused(seed_docs) -> None:
+    docs = list(seed_docs) + [seed_docs[0]]
+    with pytest.raises(DuplicateIdError, match=seed_docs[0].id):
+        Deduplicator(Settings(), workers=2, chunk=2).run(docs)
+
+
+def test_unpicklable_hook_needs_one_worker(seed_docs) -> None:
+    from dedup.model import Stripped
+
+    with pytest.raises(ValueError, match="picklable"):
+        Deduplicator(Settings(), strip=lambda d: Stripped(d.text), workers=2, chunk=2).run(seed_docs)
+    assert len(Deduplicator(Settings(), strip=lambda d: Stripped(d.text), workers=1).run(seed_docs).clusters) == 5
+
+
+def test_progress_is_reported_per_stage(seed_docs) -> None:
+    seen: dict[str, tuple[int, int]] = {}
+    Deduplicator(Settings(), workers=1).run(seed_docs, progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)))
+    assert seen["strip"] == (5, 5)
+    assert seen["sign"] == (8, 8) and seen["cluster"] == (8, 8)
+    assert set(seen) == {"strip", "sign", "verify", "cluster"}
