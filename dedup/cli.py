@@ -107,7 +107,7 @@ def report(
 ) -> None:
     """Cluster the documents under PATHS and report the clusters.
 
-    PATHS are .jsonl, .jsonl.gz, .csv or .txt files, or folders of them.
+    PATHS are .jsonl, .jsonl.gz, .jsonl.zst, .csv, .parquet or .txt files, or folders of them.
     """
     stats = ReadStats()
     try:

@@ -1,4 +1,7 @@
-"""Reading documents from JSONL (plain or gzipped), CSV, ``.txt`` files and folders.
+"""Reading documents from JSONL (plain, gzip or zstd), CSV, Parquet, ``.txt`` files and folders.
+
+Files are streamed: JSONL line by line, Parquet batch by batch, so memory does not
+grow with the size of a file.
 
 Bad input stops the read with an :class:`InputError` naming ``file:line`` and the
 problem, unless ``on_error="skip"``: then the record is skipped and counted in the
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib
 import io
 import json
 from collections import Counter
@@ -19,8 +23,9 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from .model import Document
 
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-CSV_SUFFIXES = (".csv", ".csv.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet",)
 TEXT_SUFFIXES = (".txt",)
 _PROVENANCE = ("source", "url", "date")
 
@@ -116,7 +121,7 @@ def _expand(paths: str | Path | Sequence[str | Path], stats: ReadStats) -> Itera
                     stats.ignored_files.append(str(child))
         elif item.is_file():
             if not _kind(item):
-                raise InputError(str(item), "unknown file type (expected .jsonl, .jsonl.gz, .csv or .txt)")
+                raise InputError(str(item), "unknown file type (expected .jsonl[.gz|.zst], .csv, .parquet or .txt)")
             yield item
         else:
             raise InputError(str(item), "no such file or folder")
@@ -124,7 +129,8 @@ def _expand(paths: str | Path | Sequence[str | Path], stats: ReadStats) -> Itera
 
 def _kind(path: Path) -> str | None:
     name = path.name.lower()
-    for kind, suffixes in (("jsonl", JSONL_SUFFIXES), ("csv", CSV_SUFFIXES), ("txt", TEXT_SUFFIXES)):
+    kinds = (("jsonl", JSONL_SUFFIXES), ("csv", CSV_SUFFIXES), ("parquet", PARQUET_SUFFIXES), ("txt", TEXT_SUFFIXES))
+    for kind, suffixes in kinds:
         if name.endswith(suffixes):
             return kind
     return None
@@ -138,8 +144,22 @@ def _decode(data: bytes, stats: ReadStats) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+def _optional(module: str, extra: str, path: Path):
+    """Import an optional dependency, or say which extra to install for ``path``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(str(path), f"reading this file needs {module}: pip install 'dedup[{extra}]'") from None
+
+
 def _open(path: Path) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith(".zst"):
+        zstandard = _optional("zstandard", "zstd", path)
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+    return open(path, "rb")
 
 
 def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str, Any]]:
@@ -152,12 +172,31 @@ def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str
                 if not raw.strip():
                     continue
                 yield f"{path}:{number}", _parse_json(_decode(raw, stats))
+    elif kind == "parquet":
+        yield from _parquet_records(path, fields)
     else:
         with _open(path) as fh:
             text = _decode(fh.read(), stats)
         reader = csv.DictReader(io.StringIO(text, newline=""))
         for row in reader:
             yield f"{path}:{reader.line_num}", row
+
+
+def _parquet_records(path: Path, fields: Fields) -> Iterator[tuple[str, Any]]:
+    """Rows of a Parquet file, batch by batch; the id and text columns must exist."""
+    parquet = _optional("pyarrow.parquet", "parquet", path)
+    try:
+        source = parquet.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several types for unreadable files
+        raise InputError(str(path), f"not a readable Parquet file ({err})") from None
+    missing = [f for f in (fields.id, fields.text) if f not in source.schema_arrow.names]
+    if missing:
+        raise InputError(str(path), f"Parquet file has no column {missing[0]!r} (columns: {source.schema_arrow.names})")
+    row = 0
+    for batch in source.iter_batches(batch_size=4096):
+        for record in batch.to_pylist():
+            row += 1
+            yield f"{path}:row {row}", record
 
 
 def _parse_json(line: str) -> Any:

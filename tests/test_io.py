@@ -115,3 +115,54 @@ def test_missing_path_and_unknown_file_type(tmp_path: Path) -> None:
 def test_on_error_must_be_known() -> None:
     with pytest.raises(ValueError):
         list(read_documents("seeds", on_error="ignore"))
+
+
+def test_jsonl_zst_is_streamed(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    data = ("\n".join(_good(i) for i in range(3)) + "\n").encode()
+    (tmp_path / "x.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    assert [d.id for d in read_documents(tmp_path / "x.jsonl.zst")] == ["d0", "d1", "d2"]
+
+
+def test_parquet_rows_are_documents(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table({"id": ["a", "b"], "text": ["نص أول", "نص ثان"], "source": ["spa", None]})
+    pq.write_table(table, tmp_path / "x.parquet")
+    docs = list(read_documents(tmp_path / "x.parquet"))
+    assert [(d.id, d.text, d.source) for d in docs] == [("a", "نص أول", "spa"), ("b", "نص ثان", None)]
+
+
+def test_parquet_with_the_wrong_schema_names_the_column(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.table({"id": ["a"], "body": ["x"]}), tmp_path / "x.parquet")
+    with pytest.raises(InputError, match=r"x\.parquet: Parquet file has no column 'text'"):
+        list(read_documents(tmp_path / "x.parquet"))
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        list(read_documents(tmp_path / "broken.parquet"))
+
+
+def test_every_format_gives_the_same_clusters(tmp_path: Path, seed_docs) -> None:
+    from dedup import find_clusters
+
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [{"id": d.id, "text": d.text} for d in seed_docs]
+    _jsonl(tmp_path / "a.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "a.parquet")
+    import csv
+
+    with open(tmp_path / "a.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "text"])
+        writer.writeheader()
+        writer.writerows(rows)
+    results = []
+    for name in ("a.jsonl", "a.parquet", "a.csv"):
+        result = find_clusters(read_documents(tmp_path / name), workers=1)
+        results.append([(c.canonical.id, tuple(m.doc_id for m in c.members)) for c in result.clusters])
+    in_memory = find_clusters(seed_docs, workers=1)
+    assert results[0] == results[1] == results[2] == [
+        (c.canonical.id, tuple(m.doc_id for m in c.members)) for c in in_memory.clusters
+    ]
