@@ -289,3 +289,29 @@ def test_teaser_run_after_article_is_cut():
     s = strip(text)
     assert "reservoirs" in s.body and "court to review" in s.body
     assert "Heavy snow" not in s.body and "sold-out" not in s.body
+
+
+def test_keyword_cloud_line_is_not_prose():
+    # a 30+ word line without any punctuation is a tag cloud: it must not win the block over
+    # the one-paragraph article that follows it
+    cloud = " ".join(f"{w}{k}" for k in range(4) for w in ("water", "city", "budget", "school", "roads", "health",
+                                                          "parks", "council", "transport", "housing"))
+    para = ("The city council approved a new budget for the school district on Monday, "
+            "adding money for buses and teachers.\n")
+    text = NAV + "\nTags\n" + cloud + "\n" + NAV + "\nBudget passes\n" + para + NAV
+    s = strip(text)
+    assert "buses and teachers" in s.body
+    assert "water0" not in s.body
+
+
+def test_related_widget_inside_article_cuts_only_the_widget():
+    second = (
+        "Engineers expect the first reservoir to be finished in 2024, two years ahead of the old schedule.\n\n"
+        "The ministry will publish the list of contractors next month, a spokesman told reporters on Tuesday.\n\n"
+        "Environmental groups said they would follow the works closely and report any damage to the rivers.\n"
+    )
+    widget = "Most read in world news\nStar shocks fans with new look\nStorm closes mountain roads\n\n"
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\n" + widget + second + "\nShare\nComments\n" + NAV
+    s = strip(text)
+    assert "reservoirs" in s.body and "report any damage" in s.body and "next month" in s.body
+    assert "Star shocks fans" not in s.body and "Most read" not in s.body

@@ -62,3 +62,39 @@ def test_templates_picklable():
     t = learn_templates(_docs(), min_stories=3)
     t2 = pickle.loads(pickle.dumps(t))
     assert t2.lines == t.lines
+
+
+ABOUT = ("I live, I learn and I teach, and this little blog collects the things that made me smile this week, "
+         "one picture at a time.")
+
+
+def _thin_site(n: int = 8) -> list[Document]:
+    # thin pages: a one-line post plus the same long "about" blurb on every page
+    docs = []
+    for k in range(n):
+        a, b = TOPICS[k], TOPICS[(k + 3) % len(TOPICS)]
+        post = f"Photos of the {a} and the {b} taken by readers of this blog last {k} week."
+        docs.append(Document(id=f"t{k}", text=f"{post}\n{ABOUT}\n", source="thin"))
+    return docs
+
+
+def test_blurb_on_every_page_is_no_story_evidence():
+    # without the rule, the shared blurb links all pages into one "story" and nothing is learned
+    t = learn_templates(_thin_site(), min_stories=3)
+    assert t.stories["thin"] == 8
+    s = strip("Photos of the bakery taken by readers, the best of the week so far.\n" + ABOUT + "\n",
+              source="thin", templates=t)
+    assert "I live" not in s.body
+    assert any(c.kind == "template" for c in s.cuts)
+
+
+def test_long_template_line_is_learned():
+    legal = ("Our newsroom is an independent team of reporters and editors working from three cities, and every "
+             "story that we publish is checked by a second editor before it goes online, so please write to the "
+             "desk whenever you think that a detail in one of our stories should be corrected or explained.")
+    assert len(legal) > 240
+    docs = [Document(id=f"l{k}", text=story(k) + legal + "\n", source="long") for k in range(6)]
+    t = learn_templates(docs, min_stories=3)
+    s = strip(story(77) + legal + "\n", source="long", templates=t)
+    assert "second editor" not in s.body
+    assert "Story about the" in s.body

@@ -115,6 +115,8 @@ _CREDIT_WORDS = {"وكالات", "متابعات", "مراسلنا", "خاص", "
 _CAPTION_TAIL = re.compile(r"\s[/|©]\s*[A-Za-z][\w .&'\-]{1,40}$")
 _PHOTO_WORD = re.compile(r"(?i)\b(?:getty images|shutterstock|istock|ap photo|afp photo|reuters/|photo:|"
                          r"photo by|photograph:|image:|credit:|pictured:|file photo|photo credit)")
+# a 30-word line without any punctuation is a keyword / tag cloud, not a paragraph
+_PUNCT = re.compile(r"[.,;:!?()\"«»“”،؛؟。，、]")
 _COPY = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b", re.I)
 
 
@@ -167,7 +169,7 @@ def make_line(i: int, text: str, start: int, stop: int) -> Line:
     term = last in TERMINAL
     cont = last in CONTINUE
     bullet = (s[0] in _BULLET_FIRST or s[0].isdigit()) and bool(BULLET.match(s))
-    prose = ((term or cont) and words >= 8) or words >= 30
+    prose = ((term or cont) and words >= 8) or (words >= 30 and _PUNCT.search(s) is not None)
     key = norm_key(s if len(s) <= 240 else s[:240])
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
 

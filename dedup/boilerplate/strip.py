@@ -12,7 +12,9 @@ Steps
    clean article comes back unchanged.
 5. Inside the block: lexicon/template lines, duplicate headline-shaped lines, comment / related
    sections after the article's prose, read-also teasers, glued widget headers and inline
-   related-headline runs are cut.
+   related-headline runs are cut. A related-list header after half of the prose ends the article
+   unless unbulleted paragraphs resume after its list (a widget inside the text: only the header
+   and its list are cut).
 
 Title convention: the headline (the last headline-shaped line of the page header, or a first
 line that is duplicated) is reported as ``Stripped.title`` and is CUT from the body with kind
@@ -253,7 +255,7 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
             prose_seen += len(x.s)
         k = x.kind
         if k in ("comments", "related_header") and x.words <= 8 and prose_seen > 0:
-            if prose_seen >= 0.5 * prose_total:
+            if prose_seen >= 0.5 * prose_total and not (k == "related_header" and _prose_resumes(lines, i, b)):
                 # end of the article: the rest of the block is the widget/comments section
                 name = "comments" if k == "comments" else "related_list"
                 cut(i, name, x.reason + " (end of article)")
@@ -343,6 +345,29 @@ def _cap_soft_cuts(lines: list[Line], label: list) -> None:
             lab = label[x.i]
             if lab is not None and lab[0] in kinds and not lab[1].startswith("label"):
                 label[x.i] = None
+
+
+def _prose_resumes(lines: list[Line], i: int, b: int) -> bool:
+    """After the related-list header at ``i``, does the article resume (a widget inserted in the
+    middle of the text)? True when, past the list that follows the header, the rest of the block
+    up to ``b`` is mostly paragraphs (≥60 % of its characters) with a run of ≥3 consecutive
+    unbulleted paragraphs (teaser widgets alternate headline / summary, news tickers are
+    bulleted) and no comment section."""
+
+    def para(x: Line) -> bool:
+        return x.prose and x.kind is None and not x.bullet
+
+    j = i + 1
+    while j <= b and not para(lines[j]):
+        j += 1
+    rest = [x for x in lines[j:b + 1] if x.s]
+    if any(x.kind == "comments" for x in rest):
+        return False
+    longest = cnt = 0
+    for x in rest:
+        cnt = cnt + 1 if para(x) else 0
+        longest = max(longest, cnt)
+    return longest >= 3 and sum(len(x.s) for x in rest if para(x)) >= 0.6 * sum(len(x.s) for x in rest)
 
 
 def _is_counter(x: Line) -> bool:

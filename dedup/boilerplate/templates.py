@@ -5,7 +5,9 @@ stories contain each normalised line (digits -> 0, Arabic letters unified). A li
 at least ``max(min_stories, min_share * stories)`` stories of one source is a template line of
 that source. Lines that occur in documents of two or more sources are wire copy (or common
 chrome the lexicon handles) and are never learned. "Stories" are documents grouped when they share at
-least half of their long lines, so copies of one story count once.
+least half of their long lines, so copies of one story count once; a long line found in most
+documents of a source (an "about" blurb, a disclaimer) is no evidence of a shared story. Lines up
+to ``max_len`` characters are learned, keyed like :class:`lines.Line` (first 240 characters).
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ class Templates:
         return sum(len(v) for v in self.lines.values())
 
 
-def line_keys(text: str, max_len: int = 240) -> set[str]:
+def line_keys(text: str, max_len: int = 600) -> set[str]:
     keys = set()
     for raw in text.split("\n"):
         s = raw.strip()
         if not s or len(s) > max_len:
             continue
-        k = norm_key(s)
+        k = norm_key(s if len(s) <= 240 else s[:240])  # the key of lines.Line
         if k:
             keys.add(k)
     return keys
@@ -64,7 +66,7 @@ class _DSU:
 
 
 def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_share: float = 0.01,
-                    story_words: int = 12, max_len: int = 240) -> Templates:
+                    story_words: int = 12, max_len: int = 600) -> Templates:
     """Learn template lines per ``Document.source`` (documents without a source are ignored).
 
     ``min_stories``: a line must appear in at least this many different stories of a source
@@ -99,6 +101,13 @@ def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_sha
         # group copies of one story: docs sharing at least half of their long lines
         cap = max(10, int(0.05 * n))
         longs = [{k for k in keys if k.count(" ") + 1 >= story_words} for keys in docs]
+        # long lines in most documents of the source (an "about" blurb, a disclaimer) are no
+        # story evidence; a document whose long lines are all such lines keeps them (copies of
+        # one story are still grouped when the source holds nothing else)
+        if n >= 4:
+            common = {k for ls in longs for k in ls if 2 * df[k] > n}
+            if common:
+                longs = [(ls - common) or ls for ls in longs]
         holders: dict[str, list[int]] = defaultdict(list)
         for di, ls in enumerate(longs):
             for k in ls:
