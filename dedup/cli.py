@@ -16,7 +16,7 @@ from .io import Fields, InputError, ReadStats, read_documents
 from .model import Document
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
-from .report import record, render_text, write_csv, write_jsonl
+from .report import record, render_html, render_text, write_csv, write_jsonl
 
 _EMBEDDED = click.Choice(["split", "drop", "keep"])
 
@@ -91,8 +91,8 @@ def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: b
 
 @main.command()
 @_input_options
-@click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "csv"]), default="text", show_default=True,
-              help="Output format: a terminal table, or one row per document.")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "csv", "html"]), default="text", show_default=True,
+              help="A terminal table, one row per document (jsonl, csv), or a self-contained HTML page.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=Settings.jaccard, show_default=True,
               help="Exact Jaccard a pair needs to be copies of one story.")
 @click.option("--containment", type=click.FloatRange(0.0, 1.0, min_open=True), default=Settings.containment,
@@ -140,7 +140,10 @@ def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | N
     if fmt == "text":
         render_text(result, Console(file=out, width=None if out.isatty() else 160), accounting, limit)
         return
-    (write_jsonl if fmt == "jsonl" else write_csv)(result, out)
+    if fmt == "html":
+        out.write(render_html(result, accounting))
+    else:
+        (write_jsonl if fmt == "jsonl" else write_csv)(result, out)
     if out is sys.stdout:
         click.echo(accounting, err=True)
 

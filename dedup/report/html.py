@@ -1,0 +1,247 @@
+"""A self-contained HTML cluster report: one file, inline CSS/JS/SVG, no network.
+
+The page carries the run as one JSON block and renders it in the browser: an
+overview (counts, a cluster-size histogram, a sources x clusters map), a list of
+clusters with search, filters and paging, and a page per cluster with the
+canonical text, why it was chosen, every member with its evidence, a word-level
+diff against the canonical, and the chrome stripped from each member. Document
+text only ever reaches the page through ``textContent``, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from ..pipeline import Result
+
+_PREVIEW = 300  # characters of a singleton's text carried in the page
+_TEXT_CAP = 8000  # characters of a duplicate-cluster member's body carried in the page
+_CUT_CAP = 400  # characters of each stripped span carried in the page
+
+
+def _member(result: Result, doc_id: str, full: bool) -> dict[str, Any]:
+    doc = result.documents[doc_id]
+    stripped = result.stripped[doc_id]
+    cap = _TEXT_CAP if full else _PREVIEW
+    return {
+        "id": doc_id,
+        "source": doc.source,
+        "date": doc.date,
+        "parent": doc.meta.get("parent_id"),
+        "text": stripped.body[:cap],
+        "clipped": len(stripped.body) > cap,
+        "cuts": [[c.kind, c.reason, c.text[:_CUT_CAP]] for c in stripped.cuts] if full else [],
+        "removed": len(doc.text) - len(stripped.body),
+    }
+
+
+def payload(result: Result, accounting: str) -> dict[str, Any]:
+    """Everything the page shows, as plain data."""
+    clusters = []
+    for c in result.clusters:
+        full = c.size > 1
+        members = []
+        for m in c.members:
+            row = _member(result, m.doc_id, full)
+            ev = m.evidence
+            row.update(
+                sim=m.similarity, canonical=m.is_canonical,
+                j=ev.jaccard if ev else None, c=ev.containment if ev else None,
+                s=ev.specific if ev else None, differs=list(ev.differs) if ev else [],
+            )
+            members.append(row)
+        clusters.append({"id": c.id, "size": c.size, "canonical": c.canonical.id, "reason": c.reason,
+                         "members": members})
+    sources = Counter(d.source or "(none)" for d in result.documents.values())
+    sizes = Counter(c.size for c in result.clusters)
+    chrome = sum(len(d.text) - len(result.stripped[i].body) for i, d in result.documents.items())
+    return {
+        "summary": {
+            "documents": len(result.documents),
+            "embedded": result.stats.get("embedded", 0),
+            "clusters": len(result.clusters),
+            "duplicates": result.duplicates,
+            "chrome": chrome,
+            "accounting": accounting,
+        },
+        "sources": sources.most_common(20),
+        "sizes": sorted(sizes.items()),
+        "clusters": clusters,
+    }
+
+
+def render_html(result: Result, accounting: str) -> str:
+    """The report page for ``result``."""
+    data = json.dumps(payload(result, accounting), ensure_ascii=False, separators=(",", ":"))
+    data = data.replace("</", "<\\/")  # the JSON block can never close its <script> element
+    return _PAGE.replace("__DATA__", data)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>dedup cluster report</title>
+<style>
+:root{--fg:#1d2430;--mute:#5b6576;--line:#d9dee7;--acc:#2457c5;--bg:#f6f7f9;--ins:#d7f5dd;--del:#fbdada}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,"Noto Sans","Noto Naskh Arabic",sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#fff;border-bottom:1px solid var(--line);padding:12px 24px;display:flex;gap:24px;align-items:baseline}
+header h1{font-size:18px;margin:0}header a{color:var(--acc);text-decoration:none}
+main{padding:16px 24px;max-width:1400px;margin:auto}
+.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:150px}
+.card b{display:block;font-size:22px}.card span{color:var(--mute);font-size:13px}
+.row{display:flex;flex-wrap:wrap;gap:16px;margin-top:16px}.panel{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;flex:1;min-width:320px}
+.panel h2{font-size:15px;margin:0 0 8px}
+.filters{display:flex;flex-wrap:wrap;gap:8px;margin:16px 0 8px}.filters input,.filters select{padding:6px 8px;border:1px solid var(--line);border-radius:6px;font:inherit}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:start;vertical-align:top}
+th{font-size:13px;color:var(--mute)}tr.cl{cursor:pointer}tr.cl:hover{background:#eef3ff}
+.pager{display:flex;gap:8px;align-items:center;margin:8px 0}.pager button{padding:4px 10px}
+.text{white-space:pre-wrap;background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;unicode-bidi:plaintext}
+.member{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;margin:12px 0}
+.meta{color:var(--mute);font-size:13px}.why{background:#eef3ff;border-radius:6px;padding:6px 10px;margin:8px 0}
+ins{background:var(--ins);text-decoration:none}del{background:var(--del)}
+details{margin-top:8px}summary{cursor:pointer;color:var(--mute)}.cut{font-size:13px;border-top:1px dashed var(--line);padding:4px 0}
+.tag{display:inline-block;background:#eef0f4;border-radius:4px;padding:0 6px;margin:0 4px 0 0;font-size:12px}
+svg text{font-size:11px;fill:var(--mute)}
+</style></head>
+<body>
+<header><h1>dedup cluster report</h1><a href="#">Overview and clusters</a><span class="meta" id="acct"></span></header>
+<main id="main"></main>
+<script type="application/json" id="data">__DATA__</script>
+<script>
+"use strict";
+const D = JSON.parse(document.getElementById("data").textContent);
+const byId = new Map(); const clusterOf = new Map();
+D.clusters.forEach(c => { byId.set(c.id, c); c.members.forEach(m => clusterOf.set(m.id, c.id)); });
+const PAGE = 50;
+const state = {q: "", source: "", minSize: 1, page: 0};
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "text") e.textContent = v; else if (k === "on") e.addEventListener("click", v); else e.setAttribute(k, v);
+  }
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+}
+function svg(tag, attrs) { const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; }
+function fmt(x) { return x == null ? "–" : (typeof x === "number" ? (Number.isInteger(x) ? x.toLocaleString() : x.toFixed(2)) : x); }
+function canonicalOf(c) { return c.members.find(m => m.canonical) || c.members[0]; }
+function preview(c) { return canonicalOf(c).text.split("\\n").find(l => l.trim()) || ""; }
+
+function histogram() {
+  const W = 420, H = 160, pad = 24, data = D.sizes, max = Math.max(1, ...data.map(d => Math.log10(d[1] + 1)));
+  const s = svg("svg", {width: W, height: H, role: "img", "aria-label": "cluster sizes"});
+  const bw = Math.max(2, (W - pad) / Math.max(1, data.length) - 2);
+  data.forEach(([size, n], i) => {
+    const h = (H - pad) * Math.log10(n + 1) / max, x = pad + i * (bw + 2);
+    const r = svg("rect", {x, y: H - pad - h, width: bw, height: h, fill: "#2457c5"});
+    const t = svg("title", {}); t.textContent = size + " members: " + n + " clusters"; r.append(t); s.append(r);
+    if (data.length < 20 || i % Math.ceil(data.length / 10) === 0) { const l = svg("text", {x, y: H - 8}); l.textContent = size; s.append(l); }
+  });
+  return s;
+}
+function sourceMap() {
+  const top = D.clusters.filter(c => c.size > 1).slice(0, 25), srcs = D.sources.slice(0, 12).map(s => s[0]);
+  const cw = 14, ch = 16, left = 110, s = svg("svg", {width: left + top.length * cw + 10, height: srcs.length * ch + 10, role: "img", "aria-label": "sources by cluster"});
+  srcs.forEach((src, r) => {
+    const l = svg("text", {x: 0, y: r * ch + 12}); l.textContent = src.slice(0, 16); s.append(l);
+    top.forEach((c, k) => {
+      const n = c.members.filter(m => (m.source || "(none)") === src).length;
+      const cell = svg("rect", {x: left + k * cw, y: r * ch, width: cw - 2, height: ch - 2, fill: n ? "rgba(36,87,197," + Math.min(1, 0.25 + n / 4) + ")" : "#eef0f4"});
+      const t = svg("title", {}); t.textContent = src + " in cluster " + c.id + ": " + n; cell.append(t); s.append(cell);
+    });
+  });
+  return s;
+}
+function filtered() {
+  const q = state.q.toLowerCase();
+  return D.clusters.filter(c => c.size >= state.minSize
+    && (!state.source || c.members.some(m => (m.source || "(none)") === state.source))
+    && (!q || String(c.id) === q || c.members.some(m => m.id.toLowerCase().includes(q) || m.text.toLowerCase().includes(q))));
+}
+function overview() {
+  const S = D.summary, main = document.getElementById("main"); main.replaceChildren();
+  main.append(el("div", {class: "cards"},
+    ...[["documents", S.documents], ["embedded articles", S.embedded], ["clusters", S.clusters],
+        ["in duplicate clusters", S.duplicates], ["chrome characters removed", S.chrome]]
+      .map(([k, v]) => el("div", {class: "card"}, el("b", {text: fmt(v)}), el("span", {text: k})))));
+  const srcList = el("table", {}, el("tr", {}, el("th", {text: "source"}), el("th", {text: "documents"})),
+    ...D.sources.slice(0, 10).map(([s, n]) => el("tr", {}, el("td", {text: s}), el("td", {text: fmt(n)}))));
+  main.append(el("div", {class: "row"},
+    el("div", {class: "panel"}, el("h2", {text: "Cluster sizes (log scale)"}), histogram()),
+    el("div", {class: "panel"}, el("h2", {text: "Sources × largest clusters"}), sourceMap()),
+    el("div", {class: "panel"}, el("h2", {text: "Top sources"}), srcList)));
+  const search = el("input", {id: "search", type: "search", placeholder: "search text or id", value: state.q});
+  const source = el("select", {id: "source"}, el("option", {value: "", text: "all sources"}),
+    ...D.sources.map(([s]) => el("option", {value: s, text: s})));
+  source.value = state.source;
+  const size = el("input", {id: "minsize", type: "number", min: "1", value: String(state.minSize), title: "minimum size"});
+  const list = el("div", {id: "list"});
+  const update = () => { state.q = search.value.trim(); state.source = source.value; state.minSize = +size.value || 1; state.page = 0; renderList(list); };
+  search.addEventListener("input", update); source.addEventListener("change", update); size.addEventListener("input", update);
+  main.append(el("div", {class: "filters"}, search, source, el("label", {text: "min size "}, size)), list);
+  renderList(list);
+}
+function renderList(list) {
+  const rows = filtered(), pages = Math.max(1, Math.ceil(rows.length / PAGE));
+  state.page = Math.min(state.page, pages - 1);
+  const shown = rows.slice(state.page * PAGE, (state.page + 1) * PAGE);
+  const table = el("table", {id: "clusters"}, el("tr", {}, ...["cluster", "size", "canonical", "first line", "sources"].map(h => el("th", {text: h}))),
+    ...shown.map(c => el("tr", {class: "cl", "data-id": c.id, on: () => { location.hash = "c=" + c.id; }},
+      el("td", {text: c.id}), el("td", {text: c.size}), el("td", {text: c.canonical}),
+      el("td", {dir: "auto", text: preview(c).slice(0, 140)}),
+      el("td", {text: [...new Set(c.members.map(m => m.source || "(none)"))].slice(0, 4).join(", ")}))));
+  const prev = el("button", {text: "‹ previous", on: () => { state.page--; renderList(list); }});
+  const next = el("button", {text: "next ›", on: () => { state.page++; renderList(list); }});
+  prev.disabled = state.page === 0; next.disabled = state.page >= pages - 1;
+  list.replaceChildren(el("div", {class: "pager"}, prev, el("span", {id: "count", text: rows.length.toLocaleString() + " clusters · page " + (state.page + 1) + " of " + pages}), next), table);
+}
+function diff(a, b) {
+  // word-level LCS between canonical words a and member words b
+  const n = a.length, m = b.length, dp = new Array(n + 1);
+  for (let i = 0; i <= n; i++) dp[i] = new Int32Array(m + 1);
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
+    dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  const out = el("div", {class: "text", dir: "auto"}); let i = 0, j = 0;
+  const put = (tag, w) => out.append(tag ? el(tag, {text: w}) : document.createTextNode(w), " ");
+  while (i < n && j < m) {
+    if (a[i] === b[j]) { put(null, a[i]); i++; j++; }
+    else if (dp[i + 1][j] >= dp[i][j + 1]) put("del", a[i++]); else put("ins", b[j++]);
+  }
+  while (i < n) put("del", a[i++]); while (j < m) put("ins", b[j++]);
+  return out;
+}
+const words = t => t.split(/\\s+/).filter(Boolean).slice(0, 2500);
+function clusterPage(id) {
+  const c = byId.get(id), main = document.getElementById("main"); main.replaceChildren();
+  if (!c) { main.append(el("p", {text: "No cluster " + id})); return; }
+  const canon = canonicalOf(c);
+  main.append(el("h2", {text: "Cluster " + c.id + " · " + c.size + " member" + (c.size > 1 ? "s" : "")}),
+    el("div", {class: "why", text: "Canonical " + c.canonical + ": " + c.reason}),
+    el("div", {class: "text", id: "canonical", dir: "auto", text: canon.text + (canon.clipped ? " …" : "")}));
+  for (const m of c.members) {
+    const box = el("div", {class: "member", "data-id": m.id});
+    box.append(el("div", {}, el("b", {text: m.id}), " ", el("span", {class: "meta",
+      text: [m.source, m.date, "similarity " + fmt(m.sim), "Jaccard " + fmt(m.j), "containment " + fmt(m.c), "specific " + fmt(m.s)].filter(Boolean).join(" · ")})));
+    if (m.parent) box.append(el("div", {class: "meta"}, "embedded in ", el("a", {href: "#c=" + clusterOf.get(m.parent), text: m.parent})));
+    if (m.differs.length) box.append(el("div", {class: "meta"}, "differs: ", ...m.differs.map(w => el("span", {class: "tag", text: w}))));
+    if (!m.canonical) box.append(diff(words(canon.text), words(m.text)));
+    if (m.cuts.length) box.append(el("details", {}, el("summary", {text: m.cuts.length + " stripped spans (" + fmt(m.removed) + " characters)"}),
+      ...m.cuts.map(([kind, reason, text]) => el("div", {class: "cut"}, el("span", {class: "tag", text: kind}), el("span", {class: "meta", text: reason + ": "}), el("span", {dir: "auto", text})))));
+    const kids = D.clusters.filter(k => k.members.some(x => x.parent === m.id));
+    kids.forEach(k => box.append(el("div", {class: "meta"}, "embedded article: ", el("a", {href: "#c=" + k.id, text: "cluster " + k.id}))));
+    main.append(box);
+  }
+}
+function route() {
+  const m = location.hash.match(/^#c=(\\d+)/);
+  if (m) clusterPage(+m[1]); else overview();
+}
+document.getElementById("acct").textContent = D.summary.accounting;
+window.addEventListener("hashchange", route);
+route();
+</script>
+</body></html>
+"""
