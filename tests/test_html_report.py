@@ -40,6 +40,7 @@ def page(report):
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(path.as_uri())
+        page.wait_for_selector("#clusters tr.cl")  # the data is inflated asynchronously
         page.errors = errors  # type: ignore[attr-defined]
         yield page
         browser.close()
