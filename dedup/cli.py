@@ -16,7 +16,7 @@ from .io import Fields, InputError, ReadStats, read_documents
 from .model import Document
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
-from .report import record, render_html, render_text, write_csv, write_jsonl
+from .report import record, render_html, render_text, write_csv, write_documents, write_jsonl, write_parquet
 
 _EMBEDDED = click.Choice(["split", "drop", "keep"])
 
@@ -91,8 +91,12 @@ def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: b
 
 @main.command()
 @_input_options
-@click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "csv", "html"]), default="text", show_default=True,
-              help="A terminal table, one row per document (jsonl, csv), or a self-contained HTML page.")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "csv", "parquet", "html"]), default="text",
+              show_default=True,
+              help="A terminal table, one row per document (jsonl, csv, parquet: needs -o), or a self-contained HTML page.")
+@click.option("--dedup-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the deduplicated documents (each cluster's canonical, singletons kept) here: "
+                   ".jsonl[.gz], .csv or .parquet.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=Settings.jaccard, show_default=True,
               help="Exact Jaccard a pair needs to be copies of one story.")
 @click.option("--containment", type=click.FloatRange(0.0, 1.0, min_open=True), default=Settings.containment,
@@ -103,7 +107,7 @@ def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: b
 def report(
     paths: tuple[Path, ...], fmt: str, output: Path | None, threshold: float, containment: float, ngram: int,
     id_field: str, text_field: str, skip_bad: bool, embedded: str, no_strip: bool, limit: int | None,
-    workers: int | None, quiet: bool,
+    workers: int | None, quiet: bool, dedup_out: Path | None,
 ) -> None:
     """Cluster the documents under PATHS and report the clusters.
 
@@ -120,6 +124,15 @@ def report(
     except (InputError, DuplicateIdError) as err:
         raise click.ClickException(str(err)) from None
     accounting = _accounting(result, stats)
+    if dedup_out is not None:
+        written = write_documents(result, dedup_out)
+        accounting += f" / deduplicated documents written {written}"
+    if fmt == "parquet":
+        if output is None:
+            raise click.UsageError("--format parquet needs -o FILE")
+        write_parquet(result, output)
+        click.echo(accounting, err=True)
+        return
     if output is None:
         _emit(result, fmt, sys.stdout, accounting, limit)
     else:

@@ -144,7 +144,7 @@ def _decode(data: bytes, stats: ReadStats) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _optional(module: str, extra: str, path: Path):
+def require(module: str, extra: str, path: Path):
     """Import an optional dependency, or say which extra to install for ``path``."""
     try:
         return importlib.import_module(module)
@@ -157,7 +157,7 @@ def _open(path: Path) -> io.BufferedIOBase:
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith(".zst"):
-        zstandard = _optional("zstandard", "zstd", path)
+        zstandard = require("zstandard", "zstd", path)
         return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
     return open(path, "rb")
 
@@ -184,7 +184,7 @@ def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str
 
 def _parquet_records(path: Path, fields: Fields) -> Iterator[tuple[str, Any]]:
     """Rows of a Parquet file, batch by batch; the id and text columns must exist."""
-    parquet = _optional("pyarrow.parquet", "parquet", path)
+    parquet = require("pyarrow.parquet", "parquet", path)
     try:
         source = parquet.ParquetFile(path)
     except Exception as err:  # pyarrow raises several types for unreadable files

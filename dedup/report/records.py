@@ -1,15 +1,18 @@
-"""One row per document: its cluster, its canonical and the evidence.
+"""One row per document: its cluster, its canonical and the evidence; and the deduplicated documents.
 
-The schema is documented in ``docs/usage.md``; JSONL and CSV carry the same columns
-(CSV joins the ``differs`` list with spaces).
+The schema is documented in ``docs/output.md``; JSONL, CSV and Parquet carry the same
+columns (CSV joins the ``differs`` list with spaces).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+from pathlib import Path
 from typing import Any, Iterator, TextIO
 
+from ..io import require
 from ..pipeline import Result
 
 COLUMNS = (
@@ -22,6 +25,8 @@ COLUMNS = (
     "containment",
     "specific",
     "cluster_size",
+    "source",
+    "stripped_chars",
     "parent_id",
     "reason",
     "differs",
@@ -33,6 +38,7 @@ def rows(result: Result) -> Iterator[dict[str, Any]]:
     for c in result.clusters:
         for m in c.members:
             ev = m.evidence
+            doc = result.documents[m.doc_id]
             yield {
                 "doc_id": m.doc_id,
                 "cluster_id": c.id,
@@ -43,6 +49,8 @@ def rows(result: Result) -> Iterator[dict[str, Any]]:
                 "containment": ev.containment if ev else None,
                 "specific": ev.specific if ev else None,
                 "cluster_size": c.size,
+                "source": doc.source,
+                "stripped_chars": len(doc.text) - len(result.stripped[m.doc_id].body),
                 "parent_id": m.parent_id,
                 "reason": c.reason,
                 "differs": list(ev.differs) if ev else [],
@@ -67,3 +75,50 @@ def write_csv(result: Result, out: TextIO) -> int:
         writer.writerow({**row, "differs": " ".join(row["differs"])})
         n += 1
     return n
+
+
+def write_parquet(result: Result, path: str | Path) -> int:
+    """Write the rows to a Parquet file with the documented schema; returns the number written."""
+    pa = require("pyarrow", "parquet", Path(path))
+    pq = require("pyarrow.parquet", "parquet", Path(path))
+    schema = pa.schema([
+        ("doc_id", pa.string()), ("cluster_id", pa.int64()), ("is_canonical", pa.bool_()),
+        ("canonical_id", pa.string()), ("similarity", pa.float64()), ("jaccard", pa.float64()),
+        ("containment", pa.float64()), ("specific", pa.float64()), ("cluster_size", pa.int64()),
+        ("source", pa.string()), ("stripped_chars", pa.int64()), ("parent_id", pa.string()),
+        ("reason", pa.string()), ("differs", pa.list_(pa.string())),
+    ])
+    table = pa.Table.from_pylist(list(rows(result)), schema=schema)
+    pq.write_table(table, path)
+    return table.num_rows
+
+
+def deduplicated(result: Result) -> Iterator[dict[str, Any]]:
+    """The canonical document of every cluster (singletons included), as input records."""
+    for c in result.clusters:
+        doc = c.canonical
+        record = {"id": doc.id, "text": doc.text, "source": doc.source, "url": doc.url, "date": doc.date}
+        yield {**{k: v for k, v in record.items() if v is not None}, **dict(doc.meta)}
+
+
+def write_documents(result: Result, path: str | Path) -> int:
+    """Write the deduplicated documents to ``path`` (.jsonl[.gz], .csv or .parquet); returns the count."""
+    path = Path(path)
+    records = list(deduplicated(result))
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        pa = require("pyarrow", "parquet", path)
+        require("pyarrow.parquet", "parquet", path).write_table(pa.Table.from_pylist(records), path)
+    elif name.endswith(".csv"):
+        columns = list(dict.fromkeys(k for r in records for k in r))
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                              for k, v in r.items()} for r in records)
+    else:
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "wt", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return len(records)
