@@ -151,7 +151,8 @@ def _accounting(result: Result, stats: ReadStats) -> str:
 
 def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | None) -> None:
     if fmt == "text":
-        render_text(result, Console(file=out, width=None if out.isatty() else 160), accounting, limit)
+        tty = out.isatty()
+        render_text(result, Console(file=out, width=None if tty else 160, no_color=not tty, highlight=tty), accounting, limit)
         return
     if fmt == "html":
         out.write(render_html(result, accounting))

@@ -107,6 +107,15 @@ class Result:
         """Documents that sit in a cluster of two or more."""
         return sum(c.size for c in self.clusters if c.size > 1)
 
+    def stripped_chars(self, doc_id: str) -> int:
+        """Characters of chrome the stripper cut from one document."""
+        return len(self.documents[doc_id].text) - len(self.stripped[doc_id].body)
+
+    @property
+    def chrome_removed(self) -> int:
+        """Characters of chrome cut from all documents."""
+        return sum(self.stripped_chars(doc_id) for doc_id in self.documents)
+
 
 class Deduplicator:
     """Runs the flow with fixed settings and a stripping hook.

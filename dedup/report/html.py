@@ -35,7 +35,7 @@ def _member(result: Result, doc_id: str, full: bool) -> dict[str, Any]:
         "text": stripped.body[:cap],
         "clipped": len(stripped.body) > cap,
         "cuts": [[c.kind, c.reason, c.text[:_CUT_CAP]] for c in stripped.cuts] if full else [],
-        "removed": len(doc.text) - len(stripped.body),
+        "removed": result.stripped_chars(doc_id),
     }
 
 
@@ -58,14 +58,13 @@ def payload(result: Result, accounting: str) -> dict[str, Any]:
                          "members": members})
     sources = Counter(d.source or "(none)" for d in result.documents.values())
     sizes = Counter(c.size for c in result.clusters)
-    chrome = sum(len(d.text) - len(result.stripped[i].body) for i, d in result.documents.items())
     return {
         "summary": {
             "documents": len(result.documents),
             "embedded": result.stats.get("embedded", 0),
             "clusters": len(result.clusters),
             "duplicates": result.duplicates,
-            "chrome": chrome,
+            "chrome": result.chrome_removed,
             "accounting": accounting,
         },
         "sources": sources.most_common(20),

@@ -50,7 +50,7 @@ def rows(result: Result) -> Iterator[dict[str, Any]]:
                 "specific": ev.specific if ev else None,
                 "cluster_size": c.size,
                 "source": doc.source,
-                "stripped_chars": len(doc.text) - len(result.stripped[m.doc_id].body),
+                "stripped_chars": result.stripped_chars(m.doc_id),
                 "parent_id": m.parent_id,
                 "reason": c.reason,
                 "differs": list(ev.differs) if ev else [],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 
 from ..pipeline import Result
@@ -13,10 +14,13 @@ from ..pipeline import Result
 def render_text(result: Result, console: Console, accounting: str, limit: int | None = None) -> None:
     """Print the summary, the cluster table (``limit`` rows at most) and the accounting line."""
     n_docs = len(result.documents)
-    console.print(
+    summary = (
         f"{n_docs} documents ({result.stats.get('embedded', 0)} embedded), "
         f"{len(result.clusters)} clusters, {result.duplicates} documents in duplicate clusters"
     )
+    largest = result.clusters[0].size if result.clusters else 0
+    console.print(Panel(f"[bold]{summary}[/bold]\nchrome removed: {result.chrome_removed:,} characters · largest cluster: {largest} · "
+                        f"too short to compare: {result.stats.get('too_short', 0)}", title="dedup report", expand=False))
     table = Table(show_lines=False)
     for name, justify in (("cluster", "right"), ("size", "right"), ("canonical", "left"),
                           ("members (similarity)", "left"), ("why", "left")):
