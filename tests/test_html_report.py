@@ -66,7 +66,10 @@ def test_cluster_page_has_diff_rtl_text_and_chrome(page, report, tmp_path) -> No
     page.goto(page.url.split("#")[0] + f"#c={target.id}")
     page.wait_for_selector("#canonical")
     assert page.locator(".member").count() == target.size
+    assert page.locator(".member .sbs").count() == target.size - 1  # a side-by-side diff per non-canonical member
     assert page.locator(".member ins").count() > 0 and page.locator(".member del").count() > 0
+    respelled = page.locator('.member[data-id="004_46e593943024e3c3~respelled"]')
+    assert respelled.locator("ins").count() == 0 and respelled.locator("del").count() == 0  # spelling is no difference
     direction = page.eval_on_selector("#canonical", "e => getComputedStyle(e).direction")
     assert direction == "rtl"
     assert page.locator("details summary").count() > 0  # stripped chrome, collapsed

@@ -109,6 +109,7 @@ ins{background:var(--ins);text-decoration:none}del{background:var(--del)}
 details{margin-top:8px}summary{cursor:pointer;color:var(--mute)}.cut{font-size:13px;border-top:1px dashed var(--line);padding:4px 0}
 .tag{display:inline-block;background:#eef0f4;border-radius:4px;padding:0 6px;margin:0 4px 0 0;font-size:12px}
 svg text{font-size:11px;fill:var(--mute)}
+.sbs{display:grid;grid-template-columns:1fr 1fr;gap:12px;margin-top:8px}.side{font-size:14px;max-height:420px;overflow:auto}
 </style></head>
 <body>
 <header><h1>dedup cluster report</h1><a href="#">Overview and clusters</a><span class="meta" id="acct"></span></header>
@@ -207,20 +208,30 @@ function renderList(list) {
   prev.disabled = state.page === 0; next.disabled = state.page >= pages - 1;
   list.replaceChildren(el("div", {class: "pager"}, prev, el("span", {id: "count", text: rows.length.toLocaleString() + " clusters · page " + (state.page + 1) + " of " + pages}), next), table);
 }
+const FOLD = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ئ": "ي", "ة": "ه", "ؤ": "و", "ک": "ك"};
+function fold(w) {
+  // the comparison key of a word, as for hashing: marks, tatweel and punctuation off, letters folded
+  return w.normalize("NFKD").replace(/[\u0300-\u036f\u064b-\u065f\u0670\u0640\u200b-\u200f]/g, "")
+    .replace(/[^\p{L}\p{N}]/gu, "").replace(/./gu, c => FOLD[c] || c).toLowerCase();
+}
 function diff(a, b) {
-  // word-level LCS between canonical words a and member words b
-  const n = a.length, m = b.length, dp = new Array(n + 1);
+  // side by side, word level: the canonical (a) with its words missing from the member struck,
+  // the member (b) with its words missing from the canonical marked, aligned by the LCS of the
+  // folded words (so re-spellings are not differences); the original words are shown
+  const n = a.length, m = b.length, dp = new Array(n + 1), fa = a.map(fold), fb = b.map(fold);
   for (let i = 0; i <= n; i++) dp[i] = new Int32Array(m + 1);
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
-    dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
-  const out = el("div", {class: "text", dir: "auto"}); let i = 0, j = 0;
-  const put = (tag, w) => out.append(tag ? el(tag, {text: w}) : document.createTextNode(w), " ");
+    dp[i][j] = fa[i] === fb[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  const left = el("div", {class: "text side", dir: "auto"}), right = el("div", {class: "text side", dir: "auto"});
+  const put = (box, tag, w) => box.append(tag ? el(tag, {text: w}) : document.createTextNode(w), " ");
+  let i = 0, j = 0;
   while (i < n && j < m) {
-    if (a[i] === b[j]) { put(null, a[i]); i++; j++; }
-    else if (dp[i + 1][j] >= dp[i][j + 1]) put("del", a[i++]); else put("ins", b[j++]);
+    if (fa[i] === fb[j]) { put(left, null, a[i++]); put(right, null, b[j++]); }
+    else if (dp[i + 1][j] >= dp[i][j + 1]) put(left, "del", a[i++]); else put(right, "ins", b[j++]);
   }
-  while (i < n) put("del", a[i++]); while (j < m) put("ins", b[j++]);
-  return out;
+  while (i < n) put(left, "del", a[i++]); while (j < m) put(right, "ins", b[j++]);
+  return el("div", {class: "sbs"}, el("div", {}, el("div", {class: "meta", text: "canonical"}), left),
+    el("div", {}, el("div", {class: "meta", text: "this member"}), right));
 }
 const words = t => t.split(/\\s+/).filter(Boolean).slice(0, 2500);
 function clusterPage(id) {
