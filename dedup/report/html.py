@@ -212,7 +212,7 @@ const FOLD = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": 
 function fold(w) {
   // the comparison key of a word, as for hashing: marks, tatweel and punctuation off, letters folded
   return w.normalize("NFKD").replace(/[\u0300-\u036f\u064b-\u065f\u0670\u0640\u200b-\u200f]/g, "")
-    .replace(/[^\p{L}\p{N}]/gu, "").replace(/./gu, c => FOLD[c] || c).toLowerCase();
+    .replace(/[^\\p{L}\\p{N}]/gu, "").replace(/./gu, c => FOLD[c] || c).toLowerCase();
 }
 function diff(a, b) {
   // side by side, word level: the canonical (a) with its words missing from the member struck,
