@@ -167,16 +167,22 @@ def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str
     if kind == "txt":
         yield str(path), Document(id=path.stem, text=_decode(path.read_bytes(), stats))
     elif kind == "jsonl":
-        with _open(path) as fh:
-            for number, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                yield f"{path}:{number}", _parse_json(_decode(raw, stats))
+        number = 0
+        try:
+            with _open(path) as fh:
+                for number, raw in enumerate(fh, start=1):
+                    if raw.strip():
+                        yield f"{path}:{number}", _parse_json(_decode(raw, stats))
+        except (OSError, EOFError) as err:  # truncated or corrupt compression
+            raise InputError(f"{path}:{number + 1}", f"cannot read past this line: {err}") from None
     elif kind == "parquet":
         yield from _parquet_records(path, fields)
     else:
-        with _open(path) as fh:
-            text = _decode(fh.read(), stats)
+        try:
+            with _open(path) as fh:
+                text = _decode(fh.read(), stats)
+        except (OSError, EOFError) as err:
+            raise InputError(str(path), f"cannot be read: {err}") from None
         reader = csv.DictReader(io.StringIO(text, newline=""))
         for row in reader:
             yield f"{path}:{reader.line_num}", row

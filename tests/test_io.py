@@ -166,3 +166,19 @@ def test_every_format_gives_the_same_clusters(tmp_path: Path, seed_docs) -> None
     assert results[0] == results[1] == results[2] == [
         (c.canonical.id, tuple(m.doc_id for m in c.members)) for c in in_memory.clusters
     ]
+
+
+def test_truncated_gzip_names_the_file_and_line(tmp_path: Path) -> None:
+    data = gzip.compress(("\n".join(_good(i) for i in range(2000)) + "\n").encode())
+    (tmp_path / "x.jsonl.gz").write_bytes(data[: len(data) // 2])
+    stats = ReadStats()
+    with pytest.raises(InputError, match=r"x\.jsonl\.gz:\d+: cannot read past this line"):
+        for _ in read_documents(tmp_path / "x.jsonl.gz", stats=stats):
+            pass
+    assert stats.read > 0  # what was readable came through first
+
+
+def test_empty_file_gives_no_documents(tmp_path: Path) -> None:
+    (tmp_path / "x.jsonl").write_bytes(b"")
+    stats = ReadStats()
+    assert list(read_documents(tmp_path / "x.jsonl", stats=stats)) == [] and stats.read == 0
