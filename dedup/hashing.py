@@ -1,4 +1,8 @@
-"""MurmurHash3's finalizer: the avalanching bijection every hash here ends with."""
+"""MurmurHash3's finalizer: the avalanching bijection every hash here ends with.
+
+:mod:`dedup.kernels` has compiled scalar copies (``fmix64``, ``fmix32``) for its
+loops; a test holds them equal to :func:`fmix`.
+"""
 
 from __future__ import annotations
 

@@ -75,33 +75,48 @@ class Bands:
         instead of all its pairs, which keeps the candidate count linear.
         """
         index = np.arange(len(signatures)) if eligible is None else np.flatnonzero(eligible)
-        keys = self.keys(signatures[index])
-        found: list[np.ndarray] = []
-        for band in range(self.bands):
-            found.append(_bucket_pairs(keys[:, band], max_bucket))
-        pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
-        if pairs.size == 0:
-            return pairs.reshape(0, 2)
-        pairs = index[pairs]
-        pairs.sort(axis=1)
-        return np.unique(pairs, axis=0)
+        if index.size < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        first, second = _bucket_pairs(self.keys(signatures[index]), max_bucket)
+        if first.size == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        a, b = index[first], index[second]
+        n = np.int64(len(signatures))
+        # one int64 per pair (smaller * n + larger): sorting it sorts the pairs
+        codes = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+        return np.stack([codes // n, codes % n], axis=1)
 
 
-def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> np.ndarray:
-    """Pairs of positions that share a key, within one band."""
-    order = np.argsort(keys, kind="stable")
-    ranked = keys[order]
-    boundary = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
-    starts = np.concatenate(([0], boundary))
-    sizes = np.diff(np.concatenate((starts, [ranked.size])))
-    pairs = [np.stack([order[starts[sizes == 2]], order[starts[sizes == 2] + 1]], axis=1)]
-    for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
-        members = np.sort(order[start : start + size])
-        if size <= max_bucket:
-            i, j = np.triu_indices(size, k=1)
-            pairs.append(np.stack([members[i], members[j]], axis=1))
-        else:
-            star = np.stack([np.full(size - 1, members[0]), members[1:]], axis=1)
-            chain = np.stack([members[1:-1], members[2:]], axis=1)
-            pairs.append(np.concatenate([star, chain]))
-    return np.concatenate(pairs).astype(np.int64)
+def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows that share a key in some column of ``keys`` (``(n, bands)``).
+
+    All bands at once, without a Python loop over buckets: a bucket of at most
+    ``max_bucket`` members gives all its pairs; a larger one a star from its first
+    member and a chain through the rest.
+    """
+    n, bands = keys.shape
+    order = np.argsort(keys, axis=0, kind="stable")  # members of a bucket in row order
+    ranked = np.take_along_axis(keys, order, axis=0).T.ravel()
+    members = order.T.ravel()
+    starts_bucket = np.ones(ranked.size, dtype=bool)
+    starts_bucket[1:] = ranked[1:] != ranked[:-1]
+    starts_bucket[::n] = True  # every band starts afresh
+    starts = np.flatnonzero(starts_bucket)
+    sizes = np.diff(np.append(starts, ranked.size))
+    size = np.repeat(sizes, sizes)  # bucket size of every entry
+    rank = np.arange(ranked.size) - np.repeat(starts, sizes)  # position inside its bucket
+    small = size <= max_bucket
+    # Small buckets: every entry pairs with each later entry of its bucket.
+    later = np.where(small, size - 1 - rank, 0)
+    left = np.repeat(np.arange(ranked.size), later)
+    step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later) + 1
+    pairs_first = [members[left]]
+    pairs_second = [members[left + step]]
+    # Large buckets: star from the first member, chain through the others.
+    big = np.flatnonzero(~small & (rank >= 1))
+    pairs_first.append(members[big - rank[big]])
+    pairs_second.append(members[big])
+    chain = np.flatnonzero(~small & (rank >= 1) & (rank <= size - 2))
+    pairs_first.append(members[chain])
+    pairs_second.append(members[chain + 1])
+    return np.concatenate(pairs_first).astype(np.int64), np.concatenate(pairs_second).astype(np.int64)

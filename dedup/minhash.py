@@ -9,19 +9,20 @@ the same 32-bit input hashes, :class:`MinHasher` yields exactly datasketch's
 ``MinHash(num_perm, seed).hashvalues`` — so signatures can be handed to
 datasketch's LSH, LSH Forest, LSH Ensemble or its Redis storage.
 
-Our input hashes are the low 32 bits of the 64-bit shingle hashes.
+Our input hashes are the low 32 bits of the 64-bit shingle hashes. The loop over
+documents, shingles and permutations is compiled (:mod:`dedup.kernels`); the
+permutation loop is plain 32-bit arithmetic that LLVM vectorizes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .hashing import fmix
+from .kernels import minhash_docs
 from .shingle import ShingleSets
 
 _U32 = np.uint32
 EMPTY = np.iinfo(np.uint32).max
-_CHUNK = 1 << 16  # shingles per block: bounds the (shingles x num_perm) temporary
 
 
 class MinHasher:
@@ -38,31 +39,14 @@ class MinHasher:
 
     def hash_values(self, hashes: np.ndarray) -> np.ndarray:
         """Signature of one set of 32-bit input hashes (datasketch ``hashvalues``)."""
-        return self._block_minimum(np.asarray(hashes, dtype=_U32), np.zeros(1, dtype=np.int64))[0]
+        values = np.asarray(hashes).astype(np.uint64) & np.uint64(0xFFFFFFFF)
+        return minhash_docs(values, np.array([0, values.size], dtype=np.int64), self.a, self.b)[0]
 
     def signatures(self, shingles: ShingleSets) -> np.ndarray:
         """Signatures of every document of ``shingles``: ``(n_docs, num_perm)`` uint32.
 
         A document without shingles gets the empty signature (all ``2**32 - 1``).
         """
-        n = len(shingles)
-        out = np.full((n, self.num_perm), EMPTY, dtype=_U32)
-        sizes = shingles.sizes
-        docs = np.flatnonzero(sizes > 0)
-        if docs.size == 0:
-            return out
-        # Blocks of whole documents whose shingles start in the same _CHUNK window.
-        window = shingles.offsets[docs] // _CHUNK
-        bounds = np.concatenate(([0], np.flatnonzero(np.diff(window)) + 1, [docs.size]))
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            block = docs[lo:hi]
-            start, stop = shingles.offsets[block[0]], shingles.offsets[block[-1] + 1]
-            values = shingles.values[start:stop].astype(_U32)  # low 32 bits
-            out[block] = self._block_minimum(values, shingles.offsets[block] - start)
-        return out
-
-    def _block_minimum(self, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        if values.size == 0:
-            return np.full((len(starts), self.num_perm), EMPTY, dtype=_U32)
-        permuted = fmix(values, 32)[:, None] * self.a[None, :] + self.b[None, :]
-        return np.minimum.reduceat(permuted, starts, axis=0)
+        values = np.ascontiguousarray(shingles.values, dtype=np.uint64)
+        offsets = np.ascontiguousarray(shingles.offsets, dtype=np.int64)
+        return minhash_docs(values, offsets, self.a, self.b)

@@ -22,7 +22,7 @@ from .cluster import Group, Provenance, cluster
 from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
-from .normalize import normalize
+from .normalize import normalize_many
 from .shingle import ShingleSets, shingle_keys
 from .verify import Thresholds, common_shingles, verify
 
@@ -278,7 +278,7 @@ def _prepare_chunk(documents: list[Document], strip: Stripper) -> tuple[list[Doc
         stripped[doc.id] = result
         if depth < _MAX_EMBEDDED_DEPTH:
             queue.extend((child, depth + 1) for child in reversed(result.children))
-    return docs, stripped, [normalize(stripped[d.id].body) for d in docs]
+    return docs, stripped, normalize_many([stripped[d.id].body for d in docs])
 
 
 def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:

@@ -44,3 +44,42 @@ def test_huge_bucket_gives_linear_pairs() -> None:
 def test_too_many_rows_is_an_error() -> None:
     with pytest.raises(ValueError):
         Bands(10, 10).keys(np.zeros((2, 64), dtype=np.uint32))
+
+
+def _reference_candidates(bands: Bands, signatures, eligible=None, max_bucket=100):
+    """The straightforward per-bucket loop the vectorized version must match."""
+    index = np.arange(len(signatures)) if eligible is None else np.flatnonzero(eligible)
+    keys = bands.keys(signatures[index])
+    found = set()
+    for band in range(bands.bands):
+        buckets: dict[int, list[int]] = {}
+        for pos, key in enumerate(keys[:, band].tolist()):
+            buckets.setdefault(key, []).append(pos)
+        for members in buckets.values():
+            members = sorted(members)
+            if len(members) <= max_bucket:
+                found.update((members[i], members[j]) for i in range(len(members)) for j in range(i + 1, len(members)))
+            else:
+                found.update((members[0], m) for m in members[1:])
+                found.update(zip(members[1:-1], members[2:]))
+    pairs = sorted(tuple(sorted((int(index[i]), int(index[j])))) for i, j in found)
+    return np.array(sorted(set(pairs)), dtype=np.int64).reshape(-1, 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("max_bucket", [2, 3, 7, 100])
+def test_candidates_equal_the_per_bucket_loop(seed: int, max_bucket: int) -> None:
+    rng = np.random.default_rng(seed)
+    # few distinct values per row: buckets of every size, within and across bands
+    sigs = rng.integers(0, 3, (300, 32), dtype=np.uint32)
+    sigs[rng.random(300) < 0.5] = rng.integers(0, 2**32, (1, 32), dtype=np.uint32)[0]
+    eligible = rng.random(300) < 0.8
+    bands = Bands(8, 4)
+    for mask in (None, eligible):
+        got = bands.candidates(sigs, mask, max_bucket)
+        assert np.array_equal(got, _reference_candidates(bands, sigs, mask, max_bucket))
+
+
+def test_no_or_one_document() -> None:
+    assert Bands(4, 2).candidates(np.zeros((0, 8), dtype=np.uint32)).shape == (0, 2)
+    assert Bands(4, 2).candidates(np.zeros((1, 8), dtype=np.uint32)).shape == (0, 2)

@@ -47,3 +47,22 @@ def test_batch_is_independent_of_neighbours(seed_docs) -> None:
 def test_rejects_zero_permutations() -> None:
     with pytest.raises(ValueError):
         MinHasher(0)
+
+
+def test_only_the_low_32_bits_count() -> None:
+    rng = np.random.default_rng(0)
+    hashes = rng.integers(0, 2**63, 300, dtype=np.uint64)
+    hasher = MinHasher(128, 1)
+    assert np.array_equal(hasher.hash_values(hashes), _oracle(hashes & np.uint64(0xFFFFFFFF), 128, 1))
+
+
+@pytest.mark.parametrize("ngram", [1, 5])
+def test_other_ngram_sizes_equal_datasketch(seed_docs, ngram: int) -> None:
+    sets = shingle([d.text for d in seed_docs], ngram)
+    sigs = MinHasher(128, 1).signatures(sets)
+    for i in range(len(sets)):
+        assert np.array_equal(sigs[i], _oracle(sets[i].astype(np.uint32), 128, 1))
+
+
+def test_no_documents() -> None:
+    assert MinHasher(16, 1).signatures(shingle([], 3)).shape == (0, 16)

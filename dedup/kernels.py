@@ -1,0 +1,371 @@
+"""Compiled (numba) inner loops: text to shingle hashes, and shingle hashes to MinHash.
+
+Nothing here is public API; :mod:`dedup.shingle` and :mod:`dedup.minhash` call in.
+Every loop runs over whole batches, so no Python code runs per character, word,
+shingle or permutation.
+
+Text arrives as one array of Unicode code points (UTF-32) for the whole batch, with
+``starts[i]:starts[i + 1]`` delimiting document ``i``. Each code point is replaced by
+its key string through a lookup table (:mod:`dedup.normalize` builds the entries on
+demand). An entry ``e = table[cp]`` is one of: ``0`` or ``PENDING``, not built yet;
+``(c << 2) | 1``, the single key letter ``c``; ``2``, a word separator; ``6``, dropped
+(a mark: the key is empty); ``(start << 10) | (length << 2)`` with ``start >= 1``,
+a key of 2 to 255 code points ``pool[start:start + length]`` (ligatures, CJK
+characters with their spaces; a space separates words).
+
+Word hash, over the code points ``c_0 .. c_{L-1}`` of a key word (64-bit wrapping)::
+
+    h = 0x9E3779B97F4A7C15; for c in word: h = h * 0x100000001B3 + (c + 1)
+    word_hash = fmix64(h)
+
+The non-zero seed makes the length count (``h = seed * P**L + ...``); a word is
+recognised as non-empty by ``h != seed``, wrong only for a 2**-64 accident.
+
+N-gram hash of words ``w_i .. w_{i+n-1}``: ``fmix64(sum_k word_hash[i + k] * M_k)``
+with the odd multipliers ``M_k`` of :data:`dedup.shingle._NGRAM_MULTIPLIERS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+PENDING = np.uint32(0xFFFFFFFC)  # a code point queued for a table entry: not built yet
+TAG_SEPARATOR = 2
+TAG_DROPPED = 6
+_SPACE = 32
+_BYTE_BASE = np.uint64(0x100000001B3)
+_WORD_SEED = np.uint64(0x9E3779B97F4A7C15)
+_EMPTY = np.uint32(0xFFFFFFFF)
+
+
+@njit(cache=True)
+def fmix64(h):
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@njit(cache=True)
+def fmix32(h):
+    # h: uint32 value carried in a uint64, result masked back to 32 bits.
+    m = np.uint64(0xFFFFFFFF)
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & m
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & m
+    h ^= h >> np.uint64(16)
+    return h
+
+
+@njit(cache=True)
+def missing_code_points(cps, table):
+    """Distinct code points of ``cps`` without a table entry; marks them PENDING."""
+    out = np.empty(64, dtype=np.uint32)
+    n = 0
+    for i in range(cps.size):
+        cp = cps[i]
+        if table[cp] == 0:
+            table[cp] = PENDING
+            if n == out.size:
+                out = _grow(out, n + 1)
+            out[n] = cp
+            n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True)
+def _grow(a, need):
+    size = max(a.size, 16)
+    while size < need:
+        size *= 2
+    bigger = np.empty(size, dtype=a.dtype)
+    bigger[: a.size] = a
+    return bigger
+
+
+_ROOM = 258  # free slots kept in the word buffer past one word per code point left
+
+
+@njit(cache=True)
+def _simple_run(cps, i, hi, table, wh, n, h):
+    """Letters, separators and dropped marks from ``cps[i]`` on, until ``hi`` or an
+    entry of another kind; returns ``(i, n, h)`` where it stopped.
+
+    No data-dependent branch (word ends are too irregular to predict): every step
+    stores the pending word's pre-hash at ``wh[n]`` and only a word end moves ``n``.
+    """
+    while i < hi:
+        e = table[cps[i]]
+        if (e & np.uint32(3)) == np.uint32(0):
+            break
+        letter = (e & np.uint32(1)) != np.uint32(0)
+        sep = e == np.uint32(TAG_SEPARATOR)
+        wh[n] = h
+        n += np.int64(sep & (h != _WORD_SEED))
+        grown = h * _BYTE_BASE + (np.uint64(e >> np.uint32(2)) + np.uint64(1))
+        h = grown if letter else (_WORD_SEED if sep else h)
+        i += 1
+    return i, n, h
+
+
+@njit(cache=True)
+def _doc_word_hashes(cps, lo, hi, table, pool, wh):
+    """Word hashes of ``cps[lo:hi]`` into ``wh``, which must hold ``hi - lo + _ROOM``.
+
+    Returns the number of words; ``-1`` at the first code point without a table
+    entry; ``-2`` if keys of several words used up the room (grow ``wh``, retry).
+    The avalanche runs at the end, over all the words at once.
+    """
+    n = 0
+    h = _WORD_SEED
+    i = lo
+    while True:
+        i, n, h = _simple_run(cps, i, hi, table, wh, n, h)
+        if i >= hi:
+            break
+        # a key of 0 or 2+ code points (ligatures, CJK), or no entry yet
+        e = table[cps[i]]
+        if e == np.uint32(0) or e == PENDING:
+            return -1
+        start = np.int64(e >> np.uint32(10))
+        stop = start + np.int64((e >> np.uint32(2)) & np.uint32(0xFF))
+        for j in range(start, stop):
+            c = np.uint64(pool[j])
+            if c == np.uint64(_SPACE):
+                if h != _WORD_SEED:
+                    wh[n] = h
+                    n += 1
+                    h = _WORD_SEED
+            else:
+                h = h * _BYTE_BASE + (c + np.uint64(1))
+        i += 1
+        if wh.size < n + (hi - i) + _ROOM:
+            return -2
+    if h != _WORD_SEED:
+        wh[n] = h
+        n += 1
+    for j in range(n):
+        wh[j] = fmix64(wh[j])
+    return n
+
+
+@njit(cache=True)
+def _words_of(cps, lo, hi, table, pool, wh):
+    """``(wh, count)``: :func:`_doc_word_hashes` with ``wh`` grown as needed."""
+    if wh.size < hi - lo + _ROOM:
+        wh = np.empty(2 * (hi - lo) + _ROOM, dtype=np.uint64)
+    count = _doc_word_hashes(cps, lo, hi, table, pool, wh)
+    while count == -2:
+        wh = np.empty(2 * wh.size, dtype=np.uint64)
+        count = _doc_word_hashes(cps, lo, hi, table, pool, wh)
+    return wh, count
+
+
+@njit(cache=True)
+def _insertion_sort(a, lo, hi):
+    for i in range(lo + 1, hi):
+        x = a[i]
+        j = i
+        while j > lo and a[j - 1] > x:
+            a[j] = a[j - 1]
+            j -= 1
+        a[j] = x
+
+
+_MAX_BUCKET_BITS = 22  # at most 4M buckets (32 MiB of counts), for huge documents
+
+
+@njit(cache=True)
+def _sort_unique_into(grams, m, out, pos, counts):
+    """Sorted distinct values of ``grams[:m]`` written to ``out[pos:]``; returns the end.
+
+    Hashes are uniform, so a counting pass on the top bits leaves about one value per
+    bucket and an insertion sort finishes in linear expected time. ``counts`` must
+    hold ``2 ** _bucket_bits(m) + 1`` entries.
+    """
+    if m <= 32:
+        out[pos : pos + m] = grams[:m]
+    else:
+        bits = _bucket_bits(m)
+        shift = np.uint64(64 - bits)
+        buckets = 1 << bits
+        counts[: buckets + 1] = 0
+        for i in range(m):
+            counts[np.int64(grams[i] >> shift) + 1] += 1
+        for b in range(buckets):
+            counts[b + 1] += counts[b]
+        for i in range(m):
+            b = np.int64(grams[i] >> shift)
+            out[pos + counts[b]] = grams[i]
+            counts[b] += 1
+    _insertion_sort(out, pos, pos + m)
+    k = pos + 1
+    for i in range(pos + 1, pos + m):
+        if out[i] != out[k - 1]:
+            out[k] = out[i]
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def _bucket_bits(m):
+    bits = 1
+    while (1 << bits) < m and bits < _MAX_BUCKET_BITS:
+        bits += 1
+    return bits
+
+
+@njit(cache=True)
+def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos):
+    """Sorted unique n-gram hashes of every document, written to ``values`` from ``pos``.
+
+    Returns ``(values, offsets, word counts, end)``; ``values`` is grown if needed
+    and ``offsets`` are positions in it (``offsets[0] == pos``), or
+    ``offsets[0] == -1`` if some code point has no table entry yet.
+    """
+    n_docs = starts.size - 1
+    offsets = np.empty(n_docs + 1, dtype=np.int64)
+    offsets[0] = pos
+    words = np.zeros(n_docs, dtype=np.int64)
+    wh = np.empty(4096, dtype=np.uint64)
+    grams = np.empty(4096, dtype=np.uint64)
+    counts = np.empty(4096 + 1, dtype=np.int64)
+    for d in range(n_docs):
+        wh, count = _words_of(cps, starts[d], starts[d + 1], table, pool, wh)
+        if count < 0:
+            offsets[0] = -1
+            return values, offsets, words, pos
+        words[d] = count
+        if count > 0:
+            width = min(count, ngram)
+            m = count - width + 1
+            if grams.size < m:
+                grams = _grow(grams, m)
+            if counts.size < (1 << _bucket_bits(m)) + 1:
+                counts = np.empty((1 << _bucket_bits(m)) + 1, dtype=np.int64)
+            if pos + m > values.size:
+                values = _grow(values, pos + m)
+            if width == 3:
+                m0, m1, m2 = multipliers[0], multipliers[1], multipliers[2]
+                for i in range(m):
+                    grams[i] = fmix64(wh[i] * m0 + wh[i + 1] * m1 + wh[i + 2] * m2)
+            else:
+                for i in range(m):
+                    acc = np.uint64(0)
+                    for k in range(width):
+                        acc += wh[i + k] * multipliers[k]
+                    grams[i] = fmix64(acc)
+            pos = _sort_unique_into(grams, m, values, pos, counts)
+        offsets[d + 1] = pos
+    return values, offsets, words, pos
+
+
+@njit(cache=True)
+def word_hashes(cps, starts, table, pool):
+    """Word hashes of every document end to end, and each document's word count.
+
+    Returns ``counts[0] == -1`` if some code point has no table entry yet.
+    """
+    n_docs = starts.size - 1
+    counts = np.zeros(max(n_docs, 1), dtype=np.int64)[:n_docs]
+    out = np.empty(max(16, cps.size // 4), dtype=np.uint64)
+    wh = np.empty(4096, dtype=np.uint64)
+    pos = 0
+    for d in range(n_docs):
+        wh, count = _words_of(cps, starts[d], starts[d + 1], table, pool, wh)
+        if count < 0:
+            counts[0] = -1
+            return out[:0], counts
+        counts[d] = count
+        if pos + count > out.size:
+            out = _grow(out, pos + count)
+        out[pos : pos + count] = wh[:count]
+        pos += count
+    return out[:pos].copy(), counts
+
+
+@njit(cache=True)
+def doc_keys(cps, starts, table, pool):
+    """The key text of every document as code points, words joined by one space.
+
+    Returns ``offsets[0] == -1`` if some code point has no table entry yet.
+    """
+    out = np.empty(max(16, cps.size + 16), dtype=np.uint32)
+    offsets = np.zeros(starts.size, dtype=np.int64)
+    pos = 0
+    for d in range(starts.size - 1):
+        begin = pos
+        pending_space = False
+        for i in range(starts[d], starts[d + 1]):
+            e = np.uint64(table[cps[i]])
+            if e == np.uint64(0) or e == np.uint64(PENDING):
+                offsets[0] = -1
+                return out[:0], offsets
+            if e & np.uint64(1):
+                start, stop, single = 0, 1, np.uint32(e >> np.uint64(2))
+            elif e == np.uint64(TAG_SEPARATOR):
+                pending_space = pos > begin
+                continue
+            elif e == np.uint64(TAG_DROPPED):
+                continue
+            else:
+                start = np.int64(e >> np.uint64(10))
+                stop = start + np.int64((e >> np.uint64(2)) & np.uint64(0xFF))
+                single = np.uint32(0)
+            for j in range(start, stop):
+                c = single if single else pool[j]
+                if c == _SPACE:
+                    pending_space = pos > begin
+                else:
+                    if pos + 2 > out.size:
+                        out = _grow(out, pos + 2)
+                    if pending_space:
+                        out[pos] = _SPACE
+                        pos += 1
+                        pending_space = False
+                    out[pos] = c
+                    pos += 1
+        offsets[d + 1] = pos
+    return out[:pos].copy(), offsets
+
+
+@njit(cache=True)
+def _low_mixed(value):
+    return np.uint32(fmix32(value & np.uint64(0xFFFFFFFF)))
+
+
+@njit(cache=True)
+def minhash_docs(values, offsets, a, b):
+    """datasketch affine32 MinHash of the low 32 bits of each document's hashes.
+
+    Four shingles per pass over the permutations: the permutation loop vectorizes
+    (uint32 multiply, add, min), and the running minima are loaded and stored a
+    quarter as often.
+    """
+    n_docs = offsets.size - 1
+    num_perm = a.size
+    out = np.empty((n_docs, num_perm), dtype=np.uint32)
+    sig = np.empty(num_perm, dtype=np.uint32)
+    for d in range(n_docs):
+        sig[:] = _EMPTY
+        i, hi = offsets[d], offsets[d + 1]
+        while i + 4 <= hi:
+            h0, h1 = _low_mixed(values[i]), _low_mixed(values[i + 1])
+            h2, h3 = _low_mixed(values[i + 2]), _low_mixed(values[i + 3])
+            for p in range(num_perm):
+                ap, bp = a[p], b[p]
+                x0, x1 = np.uint32(ap * h0 + bp), np.uint32(ap * h1 + bp)
+                x2, x3 = np.uint32(ap * h2 + bp), np.uint32(ap * h3 + bp)
+                sig[p] = min(sig[p], min(min(x0, x1), min(x2, x3)))
+            i += 4
+        while i < hi:
+            h0 = _low_mixed(values[i])
+            for p in range(num_perm):
+                sig[p] = min(sig[p], np.uint32(a[p] * h0 + b[p]))
+            i += 1
+        out[d, :] = sig
+    return out
