@@ -9,38 +9,27 @@ removed) that is used for lookups only.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 import regex as re
 
+from ..normalize import normalize, normalize_many
 from .lexicon import LEXICON
 
 # ---------------------------------------------------------------- normalisation
 
-_MN = re.compile(r"\p{Mn}+")
-_NONWORD = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
-_TRANS = str.maketrans({
-    "ى": "ي", "ة": "ه", "ی": "ي", "ک": "ك", "ـ": None, "ٱ": "ا", "ۀ": "ه",
-    "\u200c": None, "\u200d": None, "\u200e": None, "\u200f": None, "\u061c": None, "\ufeff": None,
-    "ς": "σ", "ё": "е",
-})
+KEY_CHARS = 240  # a line is matched by the key of its first KEY_CHARS characters
 
 
-@lru_cache(maxsize=1 << 16)
 def norm_key(s: str) -> str:
-    """Matching key: NFKD, marks removed, Arabic letters unified, lower-case, digits -> 0.
+    """Matching key: the hashing key of :func:`dedup.normalize.normalize` with digit runs -> 0."""
+    return _DIGITS.sub("0", normalize(s))
 
-    Cached: page dumps of one site repeat the same menu / footer lines page after page."""
-    if s.isascii():
-        s = s.lower()
-    else:
-        s = _MN.sub("", unicodedata.normalize("NFKD", s)).casefold().translate(_TRANS)
-    s = _NONWORD.sub(" ", s)
-    s = _DIGITS.sub("0", s)
-    return s.strip()
+
+def norm_keys(strings: list[str]) -> list[str]:
+    """:func:`norm_key` of many strings at once, through the compiled normalizer."""
+    return [_DIGITS.sub("0", k) if k else k for k in normalize_many(strings)]
 
 
 # ---------------------------------------------------------------- lexicon tables
@@ -159,7 +148,7 @@ def count_words(s: str) -> int:
     return n
 
 
-def make_line(i: int, text: str, start: int, stop: int) -> Line:
+def make_line(i: int, text: str, start: int, stop: int, key: str) -> Line:
     s = text.strip()
     if not s:
         return Line(i, start, start + len(text), stop, text, "", 0, False, False, False, False, "")
@@ -170,24 +159,22 @@ def make_line(i: int, text: str, start: int, stop: int) -> Line:
     cont = last in CONTINUE
     bullet = (s[0] in _BULLET_FIRST or s[0].isdigit()) and bool(BULLET.match(s))
     prose = ((term or cont) and words >= 8) or (words >= 30 and _PUNCT.search(s) is not None)
-    key = norm_key(s if len(s) <= 240 else s[:240])
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
 
 
 def split_lines(text: str, base: int = 0) -> list[Line]:
-    out: list[Line] = []
-    pos = 0
-    n = len(text)
-    i = 0
+    """The lines of ``text`` with their features; offsets are shifted by ``base``."""
+    spans: list[tuple[int, int, int]] = []  # (start, end of text, end with the newline)
+    pos, n = 0, len(text)
     while pos < n:
         j = text.find("\n", pos)
         if j < 0:
-            out.append(make_line(i, text[pos:], base + pos, base + n))
+            spans.append((pos, n, n))
             break
-        out.append(make_line(i, text[pos:j], base + pos, base + j + 1))
+        spans.append((pos, j, j + 1))
         pos = j + 1
-        i += 1
-    return out
+    keys = norm_keys([text[a:b].strip()[:KEY_CHARS] for a, b, _ in spans])
+    return [make_line(i, text[a:b], base + a, base + c, key) for i, ((a, b, c), key) in enumerate(zip(spans, keys))]
 
 
 # ---------------------------------------------------------------- line rules

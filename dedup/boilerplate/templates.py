@@ -18,7 +18,7 @@ from typing import Iterable
 
 from dedup.model import Document
 
-from .lines import norm_key
+from .lines import KEY_CHARS, norm_keys
 
 
 @dataclass
@@ -38,15 +38,9 @@ class Templates:
 
 
 def line_keys(text: str, max_len: int = 600) -> set[str]:
-    keys = set()
-    for raw in text.split("\n"):
-        s = raw.strip()
-        if not s or len(s) > max_len:
-            continue
-        k = norm_key(s if len(s) <= 240 else s[:240])  # the key of lines.Line
-        if k:
-            keys.add(k)
-    return keys
+    """Keys of the lines of ``text`` no longer than ``max_len`` (the keys of :class:`lines.Line`)."""
+    lines = [s for s in (raw.strip() for raw in text.split("\n")) if s and len(s) <= max_len]
+    return {k for k in norm_keys([s[:KEY_CHARS] for s in lines]) if k}
 
 
 class _DSU:
