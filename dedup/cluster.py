@@ -99,21 +99,29 @@ def _scores_against(
     return score_pairs(shingles, pairs, common, thresholds.min_specific)
 
 
-def _parts(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
-    """Connected components of sorted ``members`` under the edges among them."""
-    inside = np.isin(edges, members).all(axis=1)
-    labels = components(members.size, np.searchsorted(members, edges[inside]))
+def _parts(members: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Connected components of sorted ``members`` under ``edges`` (all among ``members``),
+    each as ``(its members, its edges, their weights)``."""
+    local = np.searchsorted(members, edges)
+    labels = components(members.size, local)
     order = np.argsort(labels, kind="stable")
-    return [members[part] for part in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)]
+    edge_order = np.argsort(labels[local[:, 0]], kind="stable")
+    edge_labels = labels[local[edge_order, 0]]
+    parts = []
+    for part in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
+        lo, hi = np.searchsorted(edge_labels, [labels[part[0]], labels[part[0]] + 1])
+        mine = edge_order[lo:hi]
+        parts.append((members[part], edges[mine], weights[mine]))
+    return parts
 
 
-def _prefers_outside(star: np.ndarray, members: np.ndarray, canonical: int, edges: np.ndarray,
-                     weight: np.ndarray, against: np.ndarray) -> np.ndarray:
-    """Which star members have a verified partner among the other ``members`` more similar
-    to them (by Jaccard) than the canonical is (``against``)."""
-    inside = (np.isin(edges[:, 0], star) ^ np.isin(edges[:, 1], star)) & np.isin(edges, members).all(axis=1)
+def _prefers_outside(star: np.ndarray, canonical: int, edges: np.ndarray, weights: np.ndarray,
+                     against: np.ndarray) -> np.ndarray:
+    """Which star members have a verified partner outside the star, among the ends of
+    ``edges``, more similar to them (by Jaccard) than the canonical is (``against``)."""
+    crossing = np.isin(edges[:, 0], star) ^ np.isin(edges[:, 1], star)
     best = dict.fromkeys(map(int, star), 0.0)
-    for (a, b), w in zip(edges[inside], weight[inside]):
+    for (a, b), w in zip(edges[crossing], weights[crossing]):
         member = int(a) if int(a) in best else int(b)
         best[member] = max(best[member], float(w))
     return np.array([m != canonical and best[int(m)] > j for m, j in zip(star, against)])
@@ -140,10 +148,10 @@ def cluster(
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard)
     groups: list[Group] = []
-    pending = _parts(np.arange(n), edges)
+    pending = _parts(np.arange(n), edges, edge_jaccard)
     sizes = shingles.sizes
     while pending:
-        members = pending.pop()
+        members, own_edges, own_weights = pending.pop()
         if members.size == 1:
             m = int(members[0])
             one = np.ones(1)
@@ -153,11 +161,13 @@ def cluster(
         scores = _scores_against(canonical, members, shingles, common, thresholds)
         fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
         fits |= members == canonical
-        fits[fits] &= ~_prefers_outside(members[fits], members, canonical, edges, edge_jaccard, scores.jaccard[fits])
+        fits[fits] &= ~_prefers_outside(members[fits], canonical, own_edges, own_weights, scores.jaccard[fits])
         kept = np.concatenate(([canonical], members[fits & (members != canonical)]))
         pick = np.searchsorted(members, kept)
         groups.append(Group(canonical, kept, scores.take(pick), reason))
         if (~fits).any():
-            pending.extend(_parts(members[~fits], edges))
+            rest = members[~fits]
+            among = np.isin(own_edges, rest).all(axis=1)
+            pending.extend(_parts(rest, own_edges[among], own_weights[among]))
     groups.sort(key=lambda g: (-g.members.size, int(g.members.min())))
     return groups
