@@ -62,7 +62,8 @@ def run(path: Path, workers: int | None) -> tuple[float, int, str]:
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak, done.stdout.splitlines()[0]
+    summary = next((line.strip(" │") for line in done.stdout.splitlines() if " documents (" in line), "")
+    return wall, peak, summary
 
 
 def main() -> int:
