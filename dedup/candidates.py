@@ -20,6 +20,8 @@ from .lsh import Bands
 from .minhash import MinHasher
 from .shingle import shingle_keys
 
+_WINDOW_DOCS = 2000  # documents whose windows are shingled and signed together
+
 
 def windows(keys: Sequence[str], width: int) -> tuple[list[str], np.ndarray]:
     """Leads and overlapping windows of long keys, and the position of the key each came from.
@@ -53,12 +55,17 @@ def candidate_pairs(
 ) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of eligible documents that share a band, whole or windowed."""
     n = len(keys)
-    texts, owners = windows([k if ok else "" for k, ok in zip(keys, eligible)], window) if window else ([], None)
-    if not texts:
+    blocks, owners = [signatures], [np.arange(n)]
+    for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
+        texts, owner = windows([k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])], window)
+        if texts:
+            blocks.append(hasher.signatures(shingle_keys(texts, ngram)))
+            owners.append(owner + lo)
+    if len(blocks) == 1:
         return bands.candidates(signatures, eligible, max_bucket)
-    rows = np.vstack([signatures, hasher.signatures(shingle_keys(texts, ngram))])
-    owner = np.concatenate([np.arange(n), owners])
-    pairs = owner[bands.candidates(rows, np.concatenate([eligible, np.ones(len(texts), dtype=bool)]), max_bucket)]
+    rows = np.vstack(blocks)
+    owner = np.concatenate(owners)
+    pairs = owner[bands.candidates(rows, np.concatenate([eligible, np.ones(len(rows) - n, dtype=bool)]), max_bucket)]
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs.sort(axis=1)
     return np.unique(pairs, axis=0).reshape(-1, 2)

@@ -14,6 +14,8 @@ import numpy as np
 from .hashing import fmix
 
 _U64 = np.uint64
+_KEY_BLOCK = 1 << 15  # signature rows per block when computing band keys
+_PAIR_ENTRIES = 1 << 21  # (row, band) entries bucketed together
 
 
 def _integrate(f, a: float, b: float, steps: int = 200) -> float:
@@ -61,11 +63,14 @@ class Bands:
         n, width = signatures.shape
         if self.bands * self.rows > width:
             raise ValueError(f"{self.bands} bands x {self.rows} rows need {self.bands * self.rows} permutations, have {width}")
-        cols = signatures[:, : self.bands * self.rows].astype(_U64).reshape(n, self.bands, self.rows)
-        mixed = np.zeros((n, self.bands), dtype=_U64)
-        for r in range(self.rows):
-            mixed = fmix(mixed ^ cols[:, :, r], 64)
-        return mixed
+        out = np.empty((n, self.bands), dtype=_U64)
+        for lo in range(0, n, _KEY_BLOCK):  # blocks of rows bound the uint64 temporaries
+            cols = signatures[lo : lo + _KEY_BLOCK, : self.bands * self.rows].reshape(-1, self.bands, self.rows)
+            mixed = np.zeros((cols.shape[0], self.bands), dtype=_U64)
+            for r in range(self.rows):
+                mixed = fmix(mixed ^ cols[:, :, r].astype(_U64), 64)
+            out[lo : lo + _KEY_BLOCK] = mixed
+        return out
 
     def candidates(self, signatures: np.ndarray, eligible: np.ndarray | None = None, max_bucket: int = 100) -> np.ndarray:
         """Pairs ``(i, j)``, ``i < j``, that share at least one band key.
@@ -77,13 +82,14 @@ class Bands:
         index = np.arange(len(signatures)) if eligible is None else np.flatnonzero(eligible)
         if index.size < 2:
             return np.zeros((0, 2), dtype=np.int64)
-        first, second = _bucket_pairs(self.keys(signatures[index]), max_bucket)
-        if first.size == 0:
-            return np.zeros((0, 2), dtype=np.int64)
-        a, b = index[first], index[second]
+        keys = self.keys(signatures[index])
         n = np.int64(len(signatures))
-        # one int64 per pair (smaller * n + larger): sorting it sorts the pairs
-        codes = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+        codes = np.zeros(0, dtype=np.int64)  # one int64 per pair (smaller * n + larger), sorted
+        step = max(1, _PAIR_ENTRIES // index.size)  # bands per block: bounds the bucket temporaries
+        for lo in range(0, self.bands, step):
+            first, second = _bucket_pairs(keys[:, lo : lo + step], max_bucket)
+            a, b = index[first], index[second]
+            codes = np.union1d(codes, np.minimum(a, b) * n + np.maximum(a, b))
         return np.stack([codes // n, codes % n], axis=1)
 
 
