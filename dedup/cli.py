@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from .io import Fields, InputError, ReadStats, read_documents
+from .io import Fields, InputError, ReadStats, atomic_path, read_documents
 from .model import Document
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
@@ -33,7 +34,11 @@ def _input_options(command: Callable) -> Callable:
         click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
         click.option("--id-field", default="id", show_default=True, help="Record field holding the document id."),
         click.option("--text-field", default="text", show_default=True, help="Record field holding the text."),
-        click.option("--skip-bad", is_flag=True, help="Skip and count bad records instead of stopping at the first."),
+        click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+                     help="Stop at the first bad record, or skip and count bad records."),
+        click.option("--skip-bad", is_flag=True, help="The same as --on-error skip."),
+        click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write every skipped record's location and problem here (JSONL)."),
         click.option("--embedded", type=_EMBEDDED, default="split", show_default=True,
                      help="Articles glued on after a read-also marker: split out, drop, or keep in the body."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -85,8 +90,18 @@ class _StageProgress:
             self.display.update(task, completed=n, total=n)
 
 
-def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: bool, stats: ReadStats):
-    return read_documents(paths, fields=Fields(id_field, text_field), on_error="skip" if skip_bad else "fail", stats=stats)
+def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, on_error: str, skip_bad: bool, stats: ReadStats):
+    return read_documents(paths, fields=Fields(id_field, text_field), on_error="skip" if skip_bad else on_error,
+                          stats=stats)
+
+
+def _write_errors(stats: ReadStats, path: Path | None) -> None:
+    """The skipped records, one JSON object per line, written atomically."""
+    if path is None:
+        return
+    with atomic_path(path) as temp, open(temp, "w", encoding="utf-8") as fh:
+        for location, problem in stats.errors:
+            fh.write(json.dumps({"location": location, "problem": problem}, ensure_ascii=False) + "\n")
 
 
 @main.command()
@@ -106,8 +121,8 @@ def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, skip_bad: b
 @click.option("--limit", type=int, default=None, help="Show at most this many clusters in the text table.")
 def report(
     paths: tuple[Path, ...], fmt: str, output: Path | None, threshold: float, containment: float, ngram: int,
-    id_field: str, text_field: str, skip_bad: bool, embedded: str, no_strip: bool, limit: int | None,
-    workers: int | None, quiet: bool, dedup_out: Path | None,
+    id_field: str, text_field: str, on_error: str, skip_bad: bool, errors_file: Path | None, embedded: str,
+    no_strip: bool, limit: int | None, workers: int | None, quiet: bool, dedup_out: Path | None,
 ) -> None:
     """Cluster the documents under PATHS and report the clusters.
 
@@ -116,7 +131,7 @@ def report(
     stats = ReadStats()
     try:
         with _StageProgress(quiet) as progress:
-            docs = progress.counted(_reader(paths, id_field, text_field, skip_bad, stats))
+            docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
             result = find_clusters(
                 docs, strip=passthrough if no_strip else None, workers=workers, progress=progress,
                 jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded,
@@ -124,19 +139,22 @@ def report(
     except (InputError, DuplicateIdError) as err:
         raise click.ClickException(str(err)) from None
     accounting = _accounting(result, stats)
+    _write_errors(stats, errors_file)
     if dedup_out is not None:
-        written = write_documents(result, dedup_out)
+        with atomic_path(dedup_out) as temp:
+            written = write_documents(result, temp)
         accounting += f" / deduplicated documents written {written}"
     if fmt == "parquet":
         if output is None:
             raise click.UsageError("--format parquet needs -o FILE")
-        write_parquet(result, output)
+        with atomic_path(output) as temp:
+            write_parquet(result, temp)
         click.echo(accounting, err=True)
         return
     if output is None:
         _emit(result, fmt, sys.stdout, accounting, limit)
     else:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
+        with atomic_path(output) as temp, open(temp, "w", encoding="utf-8", newline="") as fh:
             _emit(result, fmt, fh, accounting, limit)
         click.echo(accounting, err=True)
 
@@ -168,18 +186,20 @@ def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | N
               help="text: the bodies (or, with --explain, every line labelled); jsonl: body, title, cuts, children, meta.")
 @click.option("--explain", is_flag=True, help="Print every line with its label and the reason for each cut.")
 def strip(
-    paths: tuple[Path, ...], fmt: str, output: Path | None, id_field: str, text_field: str, skip_bad: bool,
-    embedded: str, explain: bool, workers: int | None, quiet: bool,
+    paths: tuple[Path, ...], fmt: str, output: Path | None, id_field: str, text_field: str, on_error: str,
+    skip_bad: bool, errors_file: Path | None, embedded: str, explain: bool, workers: int | None, quiet: bool,
 ) -> None:
     """Strip portal chrome from the documents under PATHS and show what was cut."""
     stats = ReadStats()
     try:
-        docs = list(_reader(paths, id_field, text_field, skip_bad, stats))
+        docs = list(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
     except InputError as err:
         raise click.ClickException(str(err)) from None
     stripper = Deduplicator(Settings(embedded=embedded)).stripper_for(docs)
-    out = open(output, "w", encoding="utf-8") if output else sys.stdout
-    try:
+    with contextlib.ExitStack() as stack:
+        out = sys.stdout
+        if output:
+            out = stack.enter_context(open(stack.enter_context(atomic_path(output)), "w", encoding="utf-8"))
         console = Console(file=out, width=None if out.isatty() else 160, no_color=not out.isatty())
         for doc in docs:
             result = stripper(doc)
@@ -190,9 +210,7 @@ def strip(
             else:
                 console.print(f"== {doc.id}", markup=False)
                 console.print(result.body, markup=False)
-    finally:
-        if output:
-            out.close()
+    _write_errors(stats, errors_file)
     click.echo(f"accounting: {stats.summary()}", err=True)
 
 

@@ -11,11 +11,14 @@ and counted; nothing is dropped without a count.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import importlib
 import io
 import json
+import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +57,7 @@ class ReadStats:
 
     read: int = 0
     skipped: Counter = field(default_factory=Counter)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (location, problem) of each skip
     invalid_utf8: int = 0
     ignored_files: list[str] = field(default_factory=list)
 
@@ -104,10 +108,30 @@ def read_documents(
                 if on_error == "fail":
                     raise InputError(location, str(bad), bad.reason) from None
                 stats.skipped[bad.reason] += 1
+                stats.errors.append((location, str(bad)))
                 continue
             seen[doc.id] = location
             stats.read += 1
             yield doc
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces it only once the block succeeds.
+
+    Nothing partial is ever left under the final name: on any error or interruption the
+    temporary file is removed.
+    """
+    path = Path(path)
+    # the temporary name ends with the real one, so format detection by suffix still works
+    fd, temp = tempfile.mkstemp(prefix=".part-", suffix=f"-{path.name}", dir=path.parent or Path("."))
+    os.close(fd)
+    try:
+        yield Path(temp)
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
 
 
 def _expand(paths: str | Path | Sequence[str | Path], stats: ReadStats) -> Iterator[Path]:

@@ -182,3 +182,36 @@ def test_empty_file_gives_no_documents(tmp_path: Path) -> None:
     (tmp_path / "x.jsonl").write_bytes(b"")
     stats = ReadStats()
     assert list(read_documents(tmp_path / "x.jsonl", stats=stats)) == [] and stats.read == 0
+
+
+def test_atomic_path_leaves_nothing_partial(tmp_path: Path) -> None:
+    from dedup.io import atomic_path
+
+    target = tmp_path / "report.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_path(target) as temp:
+            temp.write_text("half a report")
+            raise KeyboardInterrupt
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    target.write_text("old")
+    with atomic_path(target) as temp:
+        assert temp.name.endswith("report.jsonl")  # format detection by suffix still works
+        temp.write_text("new")
+    assert target.read_text() == "new" and list(tmp_path.iterdir()) == [target]
+
+
+def test_on_error_skip_writes_every_skipped_record(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    path = _jsonl(tmp_path / "x.jsonl", [_good(1), "{oops", json.dumps({"id": "d2"}), _good(1), _good(3)])
+    errors = tmp_path / "errors.jsonl"
+    result = CliRunner().invoke(main, ["report", str(path), "-q", "--on-error", "skip", "--errors", str(errors)])
+    assert result.exit_code == 0, result.output
+    assert "skipped 3 (duplicate id: 1, malformed JSON: 1, missing text field: 1)" in result.output
+    rows = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    assert [r["location"].rsplit(":", 1)[1] for r in rows] == ["2", "3", "4"]
+    assert rows[0]["problem"].startswith("malformed JSON")
+    failed = CliRunner().invoke(main, ["report", str(path), "-q"])
+    assert failed.exit_code != 0 and "x.jsonl:2: malformed JSON" in failed.output
