@@ -315,3 +315,64 @@ def test_related_widget_inside_article_cuts_only_the_widget():
     s = strip(text)
     assert "reservoirs" in s.body and "report any damage" in s.body and "next month" in s.body
     assert "Star shocks fans" not in s.body and "Most read" not in s.body
+
+
+def test_list_introduced_by_colon_belongs_to_the_article():
+    # a list after an article line ending with a colon (dates, offers) is part of the article,
+    # also when its items are bulleted headline-shaped lines
+    intro = "The band will play these cities on the tour next summer, the organisers said on Monday:\n"
+    dates = "".join(f"• June {d} - {c}, Grand Arena\n" for d, c in ((9, "Tampa"), (10, "Miami"), (14, "Atlanta"),
+                                                                   (17, "Nashville")))
+    text = NAV + "\nBand announces tour\n\n" + ARTICLE + "\n" + intro + dates + "\nShare\nComments\n" + NAV
+    s = strip(text)
+    assert "reservoirs" in s.body
+    assert "June 9 - Tampa" in s.body and "June 17 - Nashville" in s.body
+    assert "Comments" not in s.body and "Politics" not in s.body
+
+
+def test_short_colon_header_with_plain_headlines_is_still_a_widget():
+    # «Links:» followed by plain (unbulleted) headlines is a related-links widget
+    widget = "More links on this:\n\nStar shocks fans with new look\nStorm closes mountain roads\nLocal team wins cup\n"
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\n" + widget + "\nShare\nComments\n" + NAV
+    s = strip(text)
+    assert "reservoirs" in s.body
+    assert "Star shocks fans" not in s.body and "Local team wins" not in s.body
+
+
+def test_ad_slot_does_not_stop_the_article_after_a_related_header():
+    # a «Read more» link box in the middle of the article, then paragraphs separated by ad slots
+    paras = [
+        "Engineers expect the first reservoir to be finished in 2024, two years ahead of the old schedule.",
+        "The ministry will publish the list of contractors next month, a spokesman told reporters on Tuesday.",
+        "Environmental groups said they would follow the works closely and report any damage to the rivers.",
+        "Local councils will be asked to present their own plans for smaller projects before the end of May.",
+    ]
+    second = "".join(f"{p}\n\nAdvertisement\n\n" for p in paras)
+    text = (NAV + "\nWater plan approved\n\n" + ARTICLE + "\nStorm closes mountain roads\n\nRead more\n\n" + second
+            + "Share\nComments\n" + NAV)
+    s = strip(text)
+    assert "reservoirs" in s.body
+    assert "next month" in s.body and "before the end of May" in s.body
+
+
+def test_colon_heading_naming_other_stories_is_a_related_list():
+    # «More world stories from X:» names other content: its bulleted list is a widget
+    widget = ("More world stories from Daily Planet:\n\n" + "".join(
+        f"• {h}\n" for h in ("Star shocks fans with new look", "Storm closes mountain roads",
+                             "Local team wins the cup", "Museum reopens after repairs")))
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\n" + widget + "\nShare\nComments\n" + NAV
+    s = strip(text)
+    assert "reservoirs" in s.body
+    assert "Star shocks fans" not in s.body and "Museum reopens" not in s.body
+
+
+def test_long_stacked_legal_footer_is_not_the_article():
+    # a 200-word trademark / rights paragraph with © must not win over a short article
+    marks = ", ".join(f"the Example Cup {k} name and logo" for k in range(30))
+    legal = ("Example.com is the official web site of the Example League. " + marks + " are registered trademarks "
+             "of the Example League and may not be reproduced without consent. © Example League 2012. "
+             "All Rights Reserved.\n")
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\nShare\nComments\n" + NAV + "\n" + legal
+    s = strip(text)
+    assert "reservoirs" in s.body and "court to review" in s.body
+    assert "registered trademarks" not in s.body

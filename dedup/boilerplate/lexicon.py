@@ -16,6 +16,8 @@ Kinds and how :mod:`lines` uses them
   ``comments``, ``related_header``, ``read_also``.
 * ``inline_related``: a widget header that can be glued to the next paragraph or followed by a
   run of headlines with timestamps inside one line.
+* ``related_nouns``: words naming other content (stories, articles, links): a colon heading that
+  contains one («More world stories from X:») introduces a related list, not an article list.
 * ``legal``: substrings of site policy / legal notices (cookies, privacy policy, rights reserved):
   a paragraph of a page dump that contains one is page chrome, not article prose.
 * ``months``: month names for date-only lines.
@@ -42,6 +44,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                            "المزيد من", "تابع ايضا", "مقالات اخرى", "اخبار اخرى", "المزيد"],
         "inline_related": ["اخبار ذات صله", "اخبار قد تهمك", "قد يهمك ايضا", "مواضيع قد تهمك", "اقرا ايضا", "اخترنا لك",
                            "مقالات ذات صله"],
+        "related_nouns": ["اخبار", "الاخبار", "مقالات", "روابط", "مواضيع", "فيديو"],
         "comments": ["التعليقات", "تعليقات", "اترك تعليقا", "اضف تعليق", "اضف تعليقك", "اضافه تعليق",
                      "اضافه تعليق جديد", "عدد التعليقات", "0 تعليق", "التعليقات لا تعبر عن راي الموقع", "شارك برايك",
                      "اكتب تعليقك"],
@@ -98,6 +101,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                            "next post", "previous article", "next article", "archives", "categories", "recent comments",
                            "popular stories", "latest stories", "read more"],
         "inline_related": ["related", "read more", "see also", "also read", "read also", "recommended"],
+        "related_nouns": ["stories", "articles", "news", "posts", "headlines", "links", "videos", "coverage"],
         "comments": ["comments", "comment", "leave a comment", "leave a reply", "post a comment", "add a comment",
                      "add comment", "0 comments", "join the discussion", "join the conversation", "show comments",
                      "view comments", "reader comments", "discussion", "responses", "what do you think",
@@ -158,6 +162,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                            "derniers articles", "vous aimerez aussi", "sur le meme theme", "les dernieres actualites",
                            "articles recents"],
         "inline_related": ["lire aussi", "a lire aussi", "voir aussi", "lire egalement"],
+        "related_nouns": ["articles", "actualites", "infos", "liens", "videos"],
         "comments": ["commentaires", "commentaire", "laisser un commentaire", "reagir", "reagissez", "0 commentaire",
                      "ajouter un commentaire", "reactions", "repondre"],
         "ad": ["publicite", "annonce", "contenu sponsorise", "sponsorise", "contenu partenaire"],
@@ -192,8 +197,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                            "главное", "материалы по теме", "также по теме", "новости партнеров", "выбор редакции",
                            "самое популярное", "все новости", "новости", "статьи по теме", "комментарии экспертов",
                            "интересное", "обсуждаемое", "актуально", "хроника", "другие материалы рубрики", "лента",
-                           "сюжет", "ранее"],
+                           "сюжет", "ранее", "также в разделе", "ссылки по теме", "другие материалы раздела"],
         "inline_related": ["читайте также", "по теме", "смотрите также"],
+        "related_nouns": ["новости", "статьи", "материалы", "ссылки", "публикации", "видео"],
         "comments": ["комментарии", "комментарий", "оставить комментарий", "добавить комментарий", "0 комментариев",
                      "обсуждение", "ответить", "комментировать", "отзывы", "ваш комментарий", "написать комментарий"],
         "ad": ["реклама", "на правах рекламы", "спонсорский материал", "партнерский материал"],
@@ -230,6 +236,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                            "τα πιο διαβασμενα", "πρoτεινομενα", "προτεινομενα", "ειδησεις", "επικαιροτητα",
                            "περισσοτερα αρθρα", "αλλα αρθρα", "τελευταιες ειδησεις"],
         "inline_related": ["διαβαστε επισης", "δειτε επισης", "διαβαστε ακομα"],
+        "related_nouns": ["ειδησεις", "αρθρα", "αρθρο", "θεματα", "βιντεο"],
         "comments": ["σχολια", "σχολιο", "αφηστε ενα σχολιο", "προσθηκη σχολιου", "0 σχολια", "απαντηση",
                      "γραψτε σχολιο", "σχολιαστε"],
         "ad": ["διαφημιση", "χορηγουμενο", "χορηγουμενα"],
@@ -260,6 +267,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "related_header": ["mehr zum thema", "das konnte sie auch interessieren", "meistgelesen", "weitere artikel",
                            "neueste artikel", "top themen", "auch interessant"],
         "inline_related": ["lesen sie auch", "mehr zum thema"],
+        "related_nouns": ["artikel", "nachrichten", "beitrage", "links", "videos"],
         "comments": ["kommentare", "kommentar schreiben", "0 kommentare", "diskussion"],
         "ad": ["anzeige", "werbung"],
         "social": ["teilen", "drucken", "folgen sie uns", "newsletter", "twittern"],
@@ -285,6 +293,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "related_header": ["noticias relacionadas", "articulos relacionados", "lo mas leido", "te puede interesar",
                            "mas noticias", "ultimas noticias", "tambien te puede interesar"],
         "inline_related": ["lee tambien", "lea tambien", "te puede interesar"],
+        "related_nouns": ["noticias", "articulos", "enlaces", "videos"],
         "comments": ["comentarios", "deja un comentario", "0 comentarios", "comentar"],
         "ad": ["publicidad", "anuncio", "patrocinado"],
         "social": ["compartir", "imprimir", "siguenos", "suscribete", "enviar"],
@@ -310,6 +319,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "related_header": ["noticias relacionadas", "mais lidas", "leia tambem", "veja tambem", "ultimas noticias",
                            "mais noticias", "materias relacionadas", "relacionadas"],
         "inline_related": ["leia tambem", "veja tambem"],
+        "related_nouns": ["noticias", "artigos", "links", "videos"],
         "comments": ["comentarios", "deixe um comentario", "0 comentarios", "comentar"],
         "ad": ["publicidade", "anuncio", "patrocinado", "continua apos a publicidade"],
         "social": ["compartilhar", "compartilhe", "imprimir", "siga nos", "assine", "enviar"],
@@ -335,6 +345,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "related_header": ["articoli correlati", "i piu letti", "leggi anche", "potrebbe interessarti",
                            "ultime notizie", "notizie correlate"],
         "inline_related": ["leggi anche", "vedi anche"],
+        "related_nouns": ["notizie", "articoli", "link", "video"],
         "comments": ["commenti", "lascia un commento", "0 commenti", "commenta"],
         "ad": ["pubblicita", "sponsorizzato"],
         "social": ["condividi", "stampa", "seguici", "iscriviti"],

@@ -50,6 +50,7 @@ INLINE_RELATED: list[str] = []
 READ_ALSO: set[str] = set()
 BYLINE_WORDS: set[str] = set()
 LEGAL: list[str] = []
+RELATED_NOUNS: set[str] = set()
 
 
 def _build() -> None:
@@ -83,6 +84,8 @@ def _build() -> None:
             BYLINE_WORDS.add(norm_key(p))
         for p in table.get("legal", ()):
             LEGAL.append(norm_key(p))
+        for p in table.get("related_nouns", ()):
+            RELATED_NOUNS.add(norm_key(p))
     for v in PREFIX.values():
         v.sort(key=lambda t: -len(t[0]))
     INLINE_RELATED.sort(key=len, reverse=True)
@@ -237,9 +240,13 @@ def classify(ln: Line) -> None:
         if ln.words <= 40 and not ln.term and _COPY.search(ln.s) and "reserved" in key:
             ln.kind, ln.reason = "copyright", "copyright notice"
             return
-        if ln.words <= 150:
+        # a longer paragraph is a legal footer only with a copyright sign as well (stacked
+        # trademark / rights notices); a whole article on one line has no ©
+        long_legal = 150 < ln.words <= 600 and _COPY.search(ln.s) is not None
+        if ln.words <= 150 or long_legal:
+            full = norm_key(ln.s) if long_legal else key  # the key holds only the first KEY_CHARS
             for phrase in LEGAL:
-                if phrase in key:
+                if phrase in full:
                     ln.kind, ln.reason = "legal", f"site policy / legal notice «{phrase}»"
                     return
         return

@@ -30,7 +30,7 @@ from typing import Sequence
 from dedup.model import Cut, Document, Stripped
 
 from . import embedded as _emb
-from .lines import READ_ALSO, Line, agencies_in, classify, inline_related_span, split_lines
+from .lines import READ_ALSO, RELATED_NOUNS, Line, agencies_in, classify, inline_related_span, split_lines
 from .templates import Templates
 
 HARD = {"legal", "source", "tags", "date", "byline", "comments", "read_also", "related_header", "read_more", "ad",
@@ -185,6 +185,7 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
         blk = (first_prose if first_prose is not None else (nb[0] if nb else 0), nb[-1] if nb else -1)
         head_dump = tail_dump = False
     else:
+        blk = (blk[0], _extend_colon_list(lines, blk[1], main_end))
         head_dump = _is_dump(lines[:blk[0]])
         tail_dump = _is_dump(lines[blk[1] + 1:main_end])
     a, b = blk
@@ -284,7 +285,7 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
             cut(i, k, x.reason)
         elif title_key is not None and x.key == title_key:
             cut(i, "title_duplicate", "copy of the headline")
-        elif dump and x.headline and x.words >= 2 and x.key in seen_keys:
+        elif dump and x.headline and x.words >= 2 and x.key in seen_keys and not _ends_colon(x):
             cut(i, "artifact", "duplicate line in document")
         elif k is None and x.words >= 3:
             sp = inline_related_span(x)
@@ -365,6 +366,8 @@ def _prose_resumes(lines: list[Line], i: int, b: int) -> bool:
         return False
     longest = cnt = 0
     for x in rest:
+        if x.kind == "ad" and x.words <= 3:
+            continue  # an ad slot between paragraphs does not break the run
         cnt = cnt + 1 if para(x) else 0
         longest = max(longest, cnt)
     return longest >= 3 and sum(len(x.s) for x in rest if para(x)) >= 0.6 * sum(len(x.s) for x in rest)
@@ -438,12 +441,77 @@ def _cut_tail(lines: list[Line], lo: int, hi: int, cut) -> None:
             cut(x.i, kind, "page footer after the article text")
 
 
+def _ends_colon(x: Line) -> bool:
+    """An unlabelled line ending with a colon that can introduce a list of the article (not a
+    heading naming other content: «More stories from X:», «Links:»)."""
+    return (x.cont and x.s.rstrip(_CLOSE)[-1:] in (":", "：") and x.kind is None
+            and not (x.words <= 12 and RELATED_NOUNS.intersection(x.key.split())))
+
+
+_CLOSE = "\"'»”’)]›\u00a0 \t*"
+
+
+def _list_item(x: Line) -> bool:
+    """A short unlabelled line that can be an item of a list (not a paragraph of prose)."""
+    return x.kind is None and x.words <= 30 and (x.bullet or not (x.prose and x.term))
+
+
+def _colon_list_end(lines: list[Line], j: int, hi: int) -> int | None:
+    """Last line of the list introduced by the colon line ``j`` (≥3 items, single blank lines
+    between items allowed), or None. After a short colon heading («Links:», «Also in this
+    section:», a related-links header the lexicon does not know) the items must be bulleted or
+    numbered (≥ half of them): plain headline lists there are widgets."""
+    last = None
+    items = bullets = 0
+    blanks = 0
+    for x in lines[j + 1:hi]:
+        if x.blank:
+            blanks += 1
+            if blanks >= 2:
+                break  # a gap (a media slot, a widget) between the colon and the list, or after it
+            continue
+        blanks = 0
+        if not _list_item(x):
+            break
+        items += 1
+        bullets += x.bullet
+        last = x.i
+    if items < 3 or (lines[j].words < 6 and 2 * bullets < items):
+        return None
+    return last
+
+
+def _extend_colon_list(lines: list[Line], b: int, hi: int) -> int:
+    """A list that an article line ending with a colon introduces («tour dates:», «here are the
+    deals:») belongs to the article: the block is extended over it. The colon line is the last
+    line of the block or a short heading right after it."""
+    last = next((x for x in reversed(lines[:b + 1]) if x.s), None)
+    if last is None:
+        return b
+    j = None
+    if _ends_colon(last):
+        j = last.i
+    else:
+        nxt = next((x for x in lines[b + 1:hi] if x.s), None)
+        if nxt is not None and nxt.words <= 8 and _ends_colon(nxt):
+            j = nxt.i
+    if j is None:
+        return b
+    end = _colon_list_end(lines, j, hi)
+    return b if end is None else end
+
+
 def _cut_headline_runs(lines, a, b, label, cut) -> None:
-    """Runs of ≥3 bulleted headline-shaped lines inside the block of a page dump."""
+    """Runs of ≥3 bulleted headline-shaped lines inside the block of a page dump, unless an
+    article line ending with a colon introduces the run (a list of the article)."""
     run: list[int] = []
 
     def flush():
         if len(run) >= 3 and sum(lines[j].bullet for j in run) >= 2:
+            prev = next((x for x in reversed(lines[a:run[0]]) if x.s), None)
+            if prev is not None and _ends_colon(prev) and label[prev.i] is None:
+                run.clear()
+                return
             for j in run:
                 cut(j, "related_list", "run of bulleted headline-shaped lines")
         run.clear()
@@ -452,7 +520,7 @@ def _cut_headline_runs(lines, a, b, label, cut) -> None:
         x = lines[i]
         if x.blank:
             continue
-        if x.headline and label[i] is None:
+        if x.headline and label[i] is None and not _ends_colon(x):
             run.append(i)
         else:
             flush()
