@@ -34,11 +34,17 @@ class Provenance:
     """Per-document facts the canonical choice breaks ties with.
 
     ``dates``: ISO-like sortable date strings or None; ``removed``: characters the
-    stripper cut from each document.
+    stripper cut from each document; ``ids``: document ids, the last tie-break, so that
+    the result does not depend on input order (positions when not given).
     """
 
     dates: Sequence[str | None]
     removed: np.ndarray
+    ids: Sequence[str] | None = None
+
+    def order_key(self, position: int) -> str | int:
+        """What breaks a tie that every other criterion leaves."""
+        return self.ids[position] if self.ids is not None else position
 
 
 def components(n: int, edges: np.ndarray) -> np.ndarray:
@@ -74,7 +80,8 @@ def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Pr
     total = max(int(support.sum()), 1)
     coverage = np.array([support[np.searchsorted(pooled, s)].sum() / total for s in sets])
     keys = [
-        (-round(float(c), 3), provenance.dates[int(m)] or "\uffff", int(provenance.removed[int(m)]), -len(s), int(m))
+        (-round(float(c), 3), provenance.dates[int(m)] or "\uffff", int(provenance.removed[int(m)]), -len(s),
+         provenance.order_key(int(m)))
         for c, m, s in zip(coverage, members, sets)
     ]
     order = sorted(range(len(members)), key=keys.__getitem__)
@@ -89,7 +96,7 @@ def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Pr
         return best_pos, f"{share}, tied; fewest characters stripped ({best[2]})"
     if best[3] != runner[3]:
         return best_pos, f"{share}, tied; longest text ({-best[3]} shingles)"
-    return best_pos, f"{share}, tied on every criterion; first in input order"
+    return best_pos, f"{share}, tied on every criterion; first by id"
 
 
 def _scores_against(
@@ -169,5 +176,5 @@ def cluster(
             rest = members[~fits]
             among = np.isin(own_edges, rest).all(axis=1)
             pending.extend(_parts(rest, own_edges[among], own_weights[among]))
-    groups.sort(key=lambda g: (-g.members.size, int(g.members.min())))
+    groups.sort(key=lambda g: (-g.members.size, provenance.order_key(g.canonical)))
     return groups

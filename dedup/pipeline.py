@@ -172,6 +172,7 @@ class Deduplicator:
         provenance = Provenance(
             dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
             removed=np.array([len(d.text) - len(stripped[d.id].body) for d in docs]),
+            ids=[d.id for d in docs],
         )
         report("cluster", 0, len(docs))
         groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance, common, edge_scores.jaccard)

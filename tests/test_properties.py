@@ -1,0 +1,171 @@
+"""Properties over arbitrary input: nothing raises, nothing is lost, order and workers do not matter.
+
+Each property runs a few dozen cases in the default suite and thousands under ``pytest -m slow``
+(over 10,000 in all).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedup import Deduplicator, Document, InputError, ReadStats, Settings, find_clusters, read_documents
+from dedup.boilerplate import reconstruct, strip
+from dedup.normalize import normalize, normalize_many
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SENTENCES = [s.strip() for p in sorted(SEEDS.glob("*.txt")) for s in p.read_text(encoding="utf-8").split("\n") if len(s.split()) > 6]
+NOISE = ["\u200f", "\u200e", "\u202b", "\u202c", "\u0640", "\u064e", "\u0651", "\x00", "\x1f", "\u00a0", "\ufeff",
+         "•", "«", "»", "إقرأ أيضاً:", "المصدر: واس", "Read more", "\n", "\n\n", " "]
+UNICODE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+TEXTS = st.one_of(
+    UNICODE,
+    st.lists(st.one_of(st.sampled_from(SENTENCES), st.sampled_from(NOISE), UNICODE), max_size=25).map("\n".join),
+    st.text(st.sampled_from("ab ت\u064e\n•«»ـ0٣"), min_size=2000, max_size=6000),  # very long lines
+)
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _strip_reconstructs(text: str) -> None:
+    s = strip(text, doc_id="d")
+    assert reconstruct(s.body, s.cuts) == text
+    for child in s.children:
+        assert child.meta["parent_id"] == "d"
+
+
+def _normalize_total(texts: list[str]) -> None:
+    keys = normalize_many(texts)
+    assert keys == [normalize(t) for t in texts]
+    assert all(normalize(k) == k for k in keys)
+
+
+@FAST
+@given(TEXTS)
+def test_strip_reconstructs_any_text(text: str) -> None:
+    _strip_reconstructs(text)
+
+
+@pytest.mark.slow
+@SLOW
+@given(TEXTS)
+def test_strip_reconstructs_any_text_many(text: str) -> None:
+    _strip_reconstructs(text)
+
+
+@FAST
+@given(st.lists(TEXTS, max_size=5))
+def test_normalize_any_text(texts: list[str]) -> None:
+    _normalize_total(texts)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(TEXTS, max_size=5))
+def test_normalize_any_text_many(texts: list[str]) -> None:
+    _normalize_total(texts)
+
+
+# --------------------------------------------------------------- clustering
+
+def _corpus(draw_seed: int, size: int) -> list[Document]:
+    """Stories, their edited copies and noise, with shuffled ids: a small realistic corpus."""
+    rng = random.Random(draw_seed)
+    stories = [" ".join(rng.sample(SENTENCES, rng.randint(1, 6))) for _ in range(max(1, size // 3))]
+    docs = []
+    for k in range(size):
+        text = rng.choice(stories)
+        words = text.split()
+        kind = rng.random()
+        if kind < 0.3 and len(words) > 10:
+            text = " ".join(words[: rng.randint(len(words) // 2, len(words))])
+        elif kind < 0.5:
+            text = "".join(c + rng.choice(NOISE) if rng.random() < 0.02 else c for c in text)
+        elif kind < 0.6:
+            text = rng.choice(["", "كلمة", "\u200f", text[:20]])
+        docs.append(Document(f"doc-{rng.randrange(10**9)}-{k}", text))
+    return docs
+
+
+def _partition(result) -> set[tuple[str, frozenset[str]]]:
+    return {(c.canonical.id, frozenset(m.doc_id for m in c.members)) for c in result.clusters}
+
+
+def _clusters_are_total_and_order_free(seed: int, size: int) -> None:
+    docs = _corpus(seed, size)
+    result = find_clusters(docs, workers=1)
+    seen = [m.doc_id for c in result.clusters for m in c.members]
+    assert sorted(seen) == sorted(result.documents)  # every document exactly once
+    assert {d.id for d in docs} <= set(seen)
+    shuffled = list(docs)
+    random.Random(seed + 1).shuffle(shuffled)
+    assert _partition(find_clusters(shuffled, workers=1)) == _partition(result)
+
+
+@FAST
+@given(st.integers(0, 10**6), st.integers(1, 24))
+def test_clusters_are_total_and_do_not_depend_on_order(seed: int, size: int) -> None:
+    _clusters_are_total_and_order_free(seed, size)
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 24))
+def test_clusters_are_total_and_do_not_depend_on_order_many(seed: int, size: int) -> None:
+    _clusters_are_total_and_order_free(seed, size)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 10**6))
+def test_clusters_do_not_depend_on_workers(seed: int) -> None:
+    docs = _corpus(seed, 30)
+    one = Deduplicator(Settings(), workers=1, chunk=7).run(docs)
+    two = Deduplicator(Settings(), workers=2, chunk=7).run(docs)
+    assert _partition(one) == _partition(two)
+
+
+# --------------------------------------------------------------- reading dirty bytes
+
+def _read_never_crashes(lines: list[bytes], tmp: Path) -> None:
+    path = tmp / "dump.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    stats = ReadStats()
+    docs = list(read_documents(path, on_error="skip", stats=stats))
+    records = [line for line in lines if line.strip()]
+    assert stats.read == len(docs)
+    assert stats.read + sum(stats.skipped.values()) == len(records)  # every record accounted for
+    try:
+        list(read_documents(path))
+    except InputError as err:
+        assert str(err).startswith(f"{path}:")
+
+
+RECORDS = st.lists(st.one_of(
+    st.binary(max_size=60).filter(lambda b: b"\n" not in b and b"\r" not in b),
+    st.builds(lambda i, t: json.dumps({"id": i, "text": t}).encode(), st.integers(0, 20), st.text(max_size=40)),
+    st.builds(lambda t: b'{"id": "x", "text": "' + t + b'"}', st.binary(max_size=20).filter(lambda b: b"\n" not in b and b"\r" not in b and b'"' not in b and b"\\" not in b)),
+), max_size=12)
+
+
+@FAST
+@given(RECORDS)
+def test_reading_dirty_bytes_accounts_for_every_record(lines: list[bytes]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _read_never_crashes(lines, Path(tmp))
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(RECORDS)
+def test_reading_dirty_bytes_accounts_for_every_record_many(lines: list[bytes]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _read_never_crashes(lines, Path(tmp))
