@@ -84,12 +84,13 @@ class Bands:
             return np.zeros((0, 2), dtype=np.int64)
         keys = self.keys(signatures[index])
         n = np.int64(len(signatures))
-        codes = np.zeros(0, dtype=np.int64)  # one int64 per pair (smaller * n + larger), sorted
+        found = [np.zeros(0, dtype=np.int64)]  # one int64 per pair: smaller * n + larger
         step = max(1, _PAIR_ENTRIES // index.size)  # bands per block: bounds the bucket temporaries
         for lo in range(0, self.bands, step):
             first, second = _bucket_pairs(keys[:, lo : lo + step], max_bucket)
             a, b = index[first], index[second]
-            codes = np.union1d(codes, np.minimum(a, b) * n + np.maximum(a, b))
+            found.append(np.unique(np.minimum(a, b) * n + np.maximum(a, b)))
+        codes = np.unique(np.concatenate(found))  # sorted: sorting the codes sorts the pairs
         return np.stack([codes // n, codes % n], axis=1)
 
 
