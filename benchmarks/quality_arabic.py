@@ -23,7 +23,7 @@ import numpy as np
 import dedup
 from dedup.minhash import MinHasher
 from dedup.shingle import shingle
-from dedup.verify import accepts, common_shingles, score_pairs
+from dedup.verify import accepts, common_mask, score_pairs
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "saudinewsnet"
 
@@ -55,7 +55,9 @@ def diagnose(result: dedup.Result, wrong: list[dict]):
     sigs = MinHasher(settings.num_perm, settings.seed).signatures(sets)
     keys = settings.bands.keys(sigs)
     pairs = np.arange(len(texts)).reshape(-1, 2)
-    sc = score_pairs(sets, pairs, common_shingles(result_sets(result), settings.common_df), settings.min_specific)
+    corpus = result_sets(result)
+    common = np.isin(sets.values, corpus.values[common_mask(corpus, settings.common_df)])
+    sc = score_pairs(sets, pairs, common, settings.min_specific)
     edge = accepts(settings.thresholds, sets.sizes[pairs[:, 0]], sets.sizes[pairs[:, 1]], sc)
     for k, p in enumerate(wrong):
         if p["label"] == "NOT":

@@ -100,7 +100,7 @@ def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Pr
 
 
 def _scores_against(
-    canonical: int, members: np.ndarray, shingles: ShingleSets, common: np.ndarray, thresholds: Thresholds
+    canonical: int, members: np.ndarray, shingles: ShingleSets, common: np.ndarray | None, thresholds: Thresholds
 ) -> Scores:
     pairs = np.stack([np.full(members.size, canonical), members], axis=1)
     return score_pairs(shingles, pairs, common, thresholds.min_specific)
@@ -149,9 +149,8 @@ def cluster(
     it stay, unless a verified partner outside that star is more similar to them than
     the canonical (``edge_jaccard``, the Jaccard of each edge) — then they follow their
     best match. The rest are clustered again among themselves. ``common`` are the
-    corpus's common shingles (see :func:`dedup.verify.common_shingles`).
+    flags of the corpus's common shingles (see :func:`dedup.verify.common_mask`).
     """
-    common = np.zeros(0, dtype=np.uint64) if common is None else common
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard)
     groups: list[Group] = []

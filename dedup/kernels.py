@@ -369,3 +369,33 @@ def minhash_docs(values, offsets, a, b):
             i += 1
         out[d, :] = sig
     return out
+
+
+@njit(cache=True)
+def pair_overlaps(values, offsets, common, pairs):
+    """For each pair ``(i, j)`` of sorted unique shingle sets: the shared shingles, the smaller
+    set's non-common shingles (``common`` flags each entry of ``values``), and how many of
+    those the other set holds. One merge per pair."""
+    n = pairs.shape[0]
+    shared = np.zeros(n, np.int64)
+    own = np.zeros(n, np.int64)
+    own_shared = np.zeros(n, np.int64)
+    for k in range(n):
+        i = pairs[k, 0]
+        j = pairs[k, 1]
+        if offsets[i + 1] - offsets[i] > offsets[j + 1] - offsets[j]:
+            i, j = j, i
+        q = offsets[j]
+        b1 = offsets[j + 1]
+        for p in range(offsets[i], offsets[i + 1]):
+            x = values[p]
+            while q < b1 and values[q] < x:
+                q += 1
+            hit = q < b1 and values[q] == x
+            if hit:
+                shared[k] += 1
+            if not common[p]:
+                own[k] += 1
+                if hit:
+                    own_shared[k] += 1
+    return shared, own, own_shared

@@ -24,7 +24,7 @@ from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
 from .normalize import normalize_many
 from .shingle import ShingleSets, shingle_keys
-from .verify import Thresholds, common_shingles, verify
+from .verify import Thresholds, common_mask, verify
 
 Stripper = Callable[[Document], Stripped]
 #: ``progress(stage, done, total)``: called as each stage advances.
@@ -166,7 +166,7 @@ class Deduplicator:
         )
         report("sign", len(docs), len(docs))
         report("verify", 0, len(candidates))
-        common = common_shingles(shingles, self.settings.common_df)
+        common = common_mask(shingles, self.settings.common_df)
         edges, edge_scores = verify(shingles, candidates, self.settings.thresholds, common)
         report("verify", len(candidates), len(candidates))
         provenance = Provenance(

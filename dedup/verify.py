@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels import pair_overlaps
 from .shingle import ShingleSets
 
 
@@ -65,47 +66,36 @@ class Scores:
         return Scores(self.shared[index], self.jaccard[index], self.containment[index], self.specific[index])
 
 
-def common_shingles(shingles: ShingleSets, common_df: int) -> np.ndarray:
-    """Sorted shingle values found in more than ``common_df`` documents."""
-    values, df = np.unique(shingles.values, return_counts=True)
-    return values[df > common_df]
-
-
-def _is_in(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Which members of sorted unique ``a`` occur in sorted unique ``b``."""
-    if a.size == 0 or b.size == 0:
-        return np.zeros(a.size, dtype=bool)
-    pos = np.searchsorted(b, a)
-    pos[pos == b.size] = 0
-    return b[pos] == a
-
-
-def _specific(small: np.ndarray, large: np.ndarray, common: np.ndarray, min_specific: int) -> float:
-    own = small[~_is_in(small, common)]
-    if own.size < min_specific:
-        return float("nan")
-    return float(np.count_nonzero(_is_in(own, large))) / own.size
+def common_mask(shingles: ShingleSets, common_df: int) -> np.ndarray:
+    """Which entries of ``shingles.values`` are common: found in more than ``common_df`` documents."""
+    order = np.argsort(shingles.values, kind="stable")
+    ranked = shingles.values[order]
+    starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+    df = np.diff(np.append(starts, ranked.size))
+    mask = np.empty(ranked.size, dtype=bool)
+    mask[order] = np.repeat(df > common_df, df)
+    return mask
 
 
 def score_pairs(
     shingles: ShingleSets, pairs: np.ndarray, common: np.ndarray | None = None, min_specific: int = 10
 ) -> Scores:
-    """Exact Jaccard, containment and specific containment of every pair ``(i, j)``."""
+    """Exact Jaccard, containment and specific containment of every pair ``(i, j)``.
+
+    ``common`` flags the common entries of ``shingles.values`` (:func:`common_mask`); none
+    are common when it is not given.
+    """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    common = np.zeros(0, dtype=np.uint64) if common is None else common
+    common = np.zeros(shingles.values.size, dtype=bool) if common is None else common
+    shared, own, own_shared = pair_overlaps(shingles.values, shingles.offsets, common, pairs)
     sizes = shingles.sizes
-    shared = np.zeros(len(pairs), dtype=np.int64)
-    specific = np.full(len(pairs), np.nan)
-    for k, (i, j) in enumerate(pairs):
-        small, large = (shingles[i], shingles[j]) if sizes[i] <= sizes[j] else (shingles[j], shingles[i])
-        shared[k] = np.count_nonzero(_is_in(small, large))
-        specific[k] = _specific(small, large, common, min_specific)
     a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     union = a + b - shared
     smaller = np.minimum(a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
         containment = np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
+        specific = np.where(own >= min_specific, own_shared / np.maximum(own, 1), np.nan)
     return Scores(shared, jaccard, containment, specific)
 
 

@@ -77,15 +77,15 @@ def test_ties_go_to_the_earliest_date() -> None:
 
 
 def test_template_family_is_rejected_but_copies_are_kept() -> None:
-    from dedup.verify import common_shingles
+    from dedup.verify import common_mask
 
     frame = list(range(60))  # a cable template shared by 40 items of the family
     family = [frame + list(range(1000 + 20 * k, 1000 + 20 * k + 15)) for k in range(40)]
     story = list(range(5000, 5075))
     s = _sets(*family, story, story[:70] + [9000, 9001])  # the last two: a story and its copy
     t = Thresholds(jaccard=0.5, containment=0.8, specific=0.45)
-    common = common_shingles(s, 30)
-    assert set(map(int, common)) == set(frame)
+    common = common_mask(s, 30)
+    assert set(map(int, s.values[common])) == set(frame)
     pairs = np.array([[0, 1], [40, 41]])
     sc = score_pairs(s, pairs, common)
     assert sc.containment[0] == 0.8 and sc.specific[0] == 0.0
@@ -97,11 +97,11 @@ def test_template_family_is_rejected_but_copies_are_kept() -> None:
 
 
 def test_too_few_specific_shingles_fall_back_to_containment() -> None:
-    from dedup.verify import common_shingles
+    from dedup.verify import common_mask
 
     wire = list(range(100))
     s = _sets(*([wire] * 35))  # reprinted by every outlet: nothing is specific
-    common = common_shingles(s, 30)
+    common = common_mask(s, 30)
     sc = score_pairs(s, np.array([[0, 1]]), common)
     assert np.isnan(sc.specific[0])
     assert len(verify(s, np.array([[0, 1]]), Thresholds(), common)[0]) == 1
