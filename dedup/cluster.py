@@ -148,7 +148,7 @@ def cluster(
     Each connected component is cut around its canonical: members that verify against
     it stay, unless a verified partner outside that star is more similar to them than
     the canonical (``edge_jaccard``, the Jaccard of each edge) — then they follow their
-    best match. The rest are clustered again among themselves. ``common`` are the
+    best match, and the star is checked again until no member leaves. The rest are clustered again among themselves. ``common`` are the
     flags of the corpus's common shingles (see :func:`dedup.verify.common_mask`).
     """
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
@@ -167,7 +167,11 @@ def cluster(
         scores = _scores_against(canonical, members, shingles, common, thresholds)
         fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
         fits |= members == canonical
-        fits[fits] &= ~_prefers_outside(members[fits], canonical, own_edges, own_weights, scores.jaccard[fits])
+        while True:  # to a fixed point: once a member leaves, its star partners may prefer it too
+            leave = _prefers_outside(members[fits], canonical, own_edges, own_weights, scores.jaccard[fits])
+            if not leave.any():
+                break
+            fits[np.flatnonzero(fits)[leave]] = False
         kept = np.concatenate(([canonical], members[fits & (members != canonical)]))
         pick = np.searchsorted(members, kept)
         groups.append(Group(canonical, kept, scores.take(pick), reason))

@@ -123,3 +123,18 @@ def test_a_member_follows_its_best_match_rather_than_a_roundup() -> None:
     assert sorted(map(int, star_only[0].members)) == [0, 1, 3, 4]  # X pulled into the roundup
     groups = cluster(5, edges, s, t, _provenance(5), edge_jaccard=sc.jaccard)
     assert sorted(sorted(map(int, g.members)) for g in groups) == [[0, 3, 4], [1, 2]]
+
+
+def test_best_match_runs_to_a_fixed_point() -> None:
+    # 4 is the most complete and verifies with 0, 1 and 3; 0 prefers its closer match 2 and
+    # leaves 4's star; 3's best match is 0, so once 0 has left, 3 must follow it. A single
+    # pass keeps 3 with 4 ([[0, 2], [1, 3, 4]]).
+    s = _sets(list(range(90, 270)), list(range(0, 50)), list(range(180, 270)), list(range(50, 200)),
+              list(range(10, 160)) + list(range(230, 350)))
+    t = Thresholds(jaccard=0.5, containment=0.6, specific=0.0)
+    pairs = np.array([[i, j] for i in range(5) for j in range(i + 1, 5)])
+    edges, sc = verify(s, pairs, t)
+    groups = cluster(5, edges, s, t, _provenance(5), edge_jaccard=sc.jaccard)
+    assert sorted(sorted(map(int, g.members)) for g in groups) == [[0, 2, 3], [1, 4]]
+    for g in groups:
+        assert (g.scores.jaccard >= 0.5).all() or (g.scores.containment >= 0.6).all()
