@@ -163,7 +163,8 @@ def _accounting(result: Result, stats: ReadStats) -> str:
     clustered = sum(c.size for c in result.clusters)
     return (
         f"accounting: {stats.summary()} / embedded articles split out {result.stats.get('embedded', 0)} / "
-        f"clustered {clustered} (too short to compare: {result.stats.get('too_short', 0)})"
+        f"clustered {clustered} (too short to compare: {result.stats.get('too_short', 0)}; "
+        f"hashed on their first {Settings.max_chars:,} characters only: {result.stats.get('capped', 0)})"
     )
 
 

@@ -75,6 +75,7 @@ class Settings:
     min_contained: int = 20
     min_specific: int = 10
     min_words: int = 10
+    max_chars: int = 1_000_000
     window: int = 80
     max_bucket: int = 100
     embedded: str = "split"
@@ -156,6 +157,7 @@ class Deduplicator:
         report = progress or _silent
         documents = list(documents)
         docs, stripped, keys = self._prepare(documents, self.stripper_for(documents), report)
+        capped = sum(len(stripped[d.id].body) > self.settings.max_chars for d in docs)
         report("sign", 0, len(docs))
         shingles = shingle_keys(keys, self.settings.ngram)
         long_enough = shingles.words >= self.settings.min_words
@@ -185,6 +187,7 @@ class Deduplicator:
             "documents": sum(1 for d in docs if "parent_id" not in d.meta),
             "embedded": sum(1 for d in docs if "parent_id" in d.meta),
             "too_short": int((~long_enough).sum()),
+            "capped": capped,
             "candidates": int(len(candidates)),
             "edges": int(len(edges)),
         }
@@ -199,7 +202,8 @@ class Deduplicator:
         stripped: dict[str, Stripped] = {}
         keys: list[str] = []
         report("strip", 0, len(documents))
-        for chunk, (chunk_docs, chunk_stripped, chunk_keys) in zip(chunks, self._map(_prepare_chunk, chunks, strip)):
+        prepared = self._map(_prepare_chunk, chunks, strip, self.settings.max_chars)
+        for chunk, (chunk_docs, chunk_stripped, chunk_keys) in zip(chunks, prepared):
             for doc in chunk_docs:
                 if doc.id in stripped:
                     raise DuplicateIdError(f"duplicate document id {doc.id!r}")
@@ -209,16 +213,16 @@ class Deduplicator:
             report("strip", min(len(docs), len(documents)), len(documents))
         return docs, stripped, keys
 
-    def _map(self, function: Callable, chunks: list[list[Document]], strip: Stripper) -> Iterator:
-        """``function(chunk, strip)`` over ``chunks``, in order, on the worker processes."""
+    def _map(self, function: Callable, chunks: list[list[Document]], strip: Stripper, cap: int) -> Iterator:
+        """``function(chunk, strip, cap)`` over ``chunks``, in order, on the worker processes."""
         if self.workers == 1 or len(chunks) < 2:
-            return (function(chunk, strip) for chunk in chunks)
+            return (function(chunk, strip, cap) for chunk in chunks)
         try:
             pickle.dumps(strip)
         except Exception as err:  # lambdas and closures cannot reach other processes
             raise ValueError(f"workers={self.workers} needs a picklable strip hook ({err}); use workers=1") from None
         pool = ProcessPoolExecutor(min(self.workers, len(chunks)))
-        return _closing(pool, pool.map(function, chunks, [strip] * len(chunks)))
+        return _closing(pool, pool.map(function, chunks, [strip] * len(chunks), [cap] * len(chunks)))
 
     def _cluster(
         self, number: int, group: Group, docs: list[Document], keys: list[str], shingles: ShingleSets, comparable: bool
@@ -265,8 +269,11 @@ def _closing(pool: ProcessPoolExecutor, results: Iterator) -> Iterator:
         pool.shutdown(cancel_futures=True)
 
 
-def _prepare_chunk(documents: list[Document], strip: Stripper) -> tuple[list[Document], dict[str, Stripped], list[str]]:
-    """Strip a chunk (embedded articles depth-first, in order) and normalize the bodies."""
+def _prepare_chunk(
+    documents: list[Document], strip: Stripper, cap: int
+) -> tuple[list[Document], dict[str, Stripped], list[str]]:
+    """Strip a chunk (embedded articles depth-first, in order) and normalize the bodies,
+    each up to ``cap`` characters (the rest of a longer body is not hashed)."""
     docs: list[Document] = []
     stripped: dict[str, Stripped] = {}
     queue = [(d, 0) for d in reversed(documents)]
@@ -279,7 +286,7 @@ def _prepare_chunk(documents: list[Document], strip: Stripper) -> tuple[list[Doc
         stripped[doc.id] = result
         if depth < _MAX_EMBEDDED_DEPTH:
             queue.extend((child, depth + 1) for child in reversed(result.children))
-    return docs, stripped, normalize_many([stripped[d.id].body for d in docs])
+    return docs, stripped, normalize_many([stripped[d.id].body[:cap] for d in docs])
 
 
 def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:

@@ -45,3 +45,14 @@ def test_progress_is_reported_per_stage(seed_docs) -> None:
     assert seen["strip"] == (5, 5)
     assert seen["sign"] == (8, 8) and seen["cluster"] == (8, 8)
     assert set(seen) == {"strip", "sign", "verify", "cluster"}
+
+
+def test_huge_documents_are_hashed_up_to_the_cap_and_still_reported(seed_docs) -> None:
+    story = seed_docs[3].text
+    huge = Document("huge", story + "\n" + "نص إضافي طويل جدا " * 20_000)  # ~360k characters
+    copy = Document("copy", story)
+    result = Deduplicator(Settings(max_chars=len(story) + 10), workers=1).run([huge, copy])
+    assert result.stats["capped"] == 1
+    (cluster,) = [c for c in result.clusters if c.size > 1]
+    assert {m.doc_id for m in cluster.members} == {"huge", "copy"}
+    assert len(result.stripped["huge"].body) > 300_000  # the body is kept whole
