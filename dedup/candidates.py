@@ -61,8 +61,6 @@ def candidate_pairs(
         if texts:
             blocks.append(hasher.signatures(shingle_keys(texts, ngram)))
             owners.append(owner + lo)
-    if len(blocks) == 1:
-        return bands.candidates(signatures, eligible, max_bucket)
     rows = np.vstack(blocks)
     owner = np.concatenate(owners)
     pairs = owner[bands.candidates(rows, np.concatenate([eligible, np.ones(len(rows) - n, dtype=bool)]), max_bucket)]

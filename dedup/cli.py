@@ -168,10 +168,15 @@ def _accounting(result: Result, stats: ReadStats) -> str:
     )
 
 
+def _console(out: TextIO) -> Console:
+    """A rich console on ``out``: colours and the terminal's width on a TTY, plain and wide elsewhere."""
+    tty = out.isatty()
+    return Console(file=out, width=None if tty else 160, no_color=not tty, highlight=tty)
+
+
 def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | None) -> None:
     if fmt == "text":
-        tty = out.isatty()
-        render_text(result, Console(file=out, width=None if tty else 160, no_color=not tty, highlight=tty), accounting, limit)
+        render_text(result, _console(out), accounting, limit)
         return
     if fmt == "html":
         out.write(render_html(result, accounting))
@@ -201,7 +206,7 @@ def strip(
         out = sys.stdout
         if output:
             out = stack.enter_context(open(stack.enter_context(atomic_path(output)), "w", encoding="utf-8"))
-        console = Console(file=out, width=None if out.isatty() else 160, no_color=not out.isatty())
+        console = _console(out)
         for doc in docs:
             result = stripper(doc)
             if fmt == "jsonl":

@@ -44,11 +44,10 @@ class BadRecord(ValueError):
 class InputError(ValueError):
     """A record or file that cannot be read, with where it is and what is wrong."""
 
-    def __init__(self, location: str, problem: str, reason: str | None = None) -> None:
+    def __init__(self, location: str, problem: str) -> None:
         super().__init__(f"{location}: {problem}")
         self.location = location
         self.problem = problem
-        self.reason = reason or problem
 
 
 @dataclass
@@ -106,7 +105,7 @@ def read_documents(
                     raise BadRecord("duplicate id", f"{doc.id!r} was first seen at {seen[doc.id]}")
             except BadRecord as bad:
                 if on_error == "fail":
-                    raise InputError(location, str(bad), bad.reason) from None
+                    raise InputError(location, str(bad)) from None
                 stats.skipped[bad.reason] += 1
                 stats.errors.append((location, str(bad)))
                 continue

@@ -110,7 +110,7 @@ class Result:
 
     def stripped_chars(self, doc_id: str) -> int:
         """Characters of chrome the stripper cut from one document."""
-        return len(self.documents[doc_id].text) - len(self.stripped[doc_id].body)
+        return _stripped_chars(self.documents[doc_id], self.stripped[doc_id])
 
     @property
     def chrome_removed(self) -> int:
@@ -173,7 +173,7 @@ class Deduplicator:
         report("verify", len(candidates), len(candidates))
         provenance = Provenance(
             dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
-            removed=np.array([len(d.text) - len(stripped[d.id].body) for d in docs]),
+            removed=np.array([_stripped_chars(d, stripped[d.id]) for d in docs]),
             ids=[d.id for d in docs],
         )
         report("cluster", 0, len(docs))
@@ -203,7 +203,7 @@ class Deduplicator:
         keys: list[str] = []
         report("strip", 0, len(documents))
         prepared = self._map(_prepare_chunk, chunks, strip, self.settings.max_chars)
-        for chunk, (chunk_docs, chunk_stripped, chunk_keys) in zip(chunks, prepared):
+        for chunk_docs, chunk_stripped, chunk_keys in prepared:
             for doc in chunk_docs:
                 if doc.id in stripped:
                     raise DuplicateIdError(f"duplicate document id {doc.id!r}")
@@ -255,6 +255,11 @@ class Deduplicator:
                 )
             )
         return Cluster(id=number, canonical=canonical, members=tuple(members), reason=reason)
+
+
+def _stripped_chars(document: Document, stripped: Stripped) -> int:
+    """Characters the stripper cut from ``document``."""
+    return len(document.text) - len(stripped.body)
 
 
 def _silent(stage: str, done: int, total: int) -> None:

@@ -17,45 +17,31 @@ from collections import Counter
 from typing import Any
 
 from ..pipeline import Result
+from .records import rows
 
 _PREVIEW = 300  # characters of a singleton's text carried in the page
 _TEXT_CAP = 8000  # characters of a duplicate-cluster member's body carried in the page
 _CUT_CAP = 400  # characters of each stripped span carried in the page
 
 
-def _member(result: Result, doc_id: str, full: bool) -> dict[str, Any]:
-    doc = result.documents[doc_id]
-    stripped = result.stripped[doc_id]
+def _page_row(result: Result, row: dict[str, Any], full: bool) -> dict[str, Any]:
+    """A report row (:func:`records.rows`) with what only the page shows: date, body, cuts."""
+    doc_id = row["doc_id"]
+    body = result.stripped[doc_id].body
     cap = _TEXT_CAP if full else _PREVIEW
-    return {
-        "id": doc_id,
-        "source": doc.source,
-        "date": doc.date,
-        "parent": doc.meta.get("parent_id"),
-        "text": stripped.body[:cap],
-        "clipped": len(stripped.body) > cap,
-        "cuts": [[c.kind, c.reason, c.text[:_CUT_CAP]] for c in stripped.cuts] if full else [],
-        "removed": result.stripped_chars(doc_id),
-    }
+    cuts = result.stripped[doc_id].cuts if full else ()
+    return {**row, "date": result.documents[doc_id].date, "text": body[:cap], "clipped": len(body) > cap,
+            "cuts": [[c.kind, c.reason, c.text[:_CUT_CAP]] for c in cuts]}
 
 
 def payload(result: Result, accounting: str) -> dict[str, Any]:
     """Everything the page shows, as plain data."""
-    clusters = []
-    for c in result.clusters:
-        full = c.size > 1
-        members = []
-        for m in c.members:
-            row = _member(result, m.doc_id, full)
-            ev = m.evidence
-            row.update(
-                sim=m.similarity, canonical=m.is_canonical,
-                j=ev.jaccard if ev else None, c=ev.containment if ev else None,
-                s=ev.specific if ev else None, differs=list(ev.differs) if ev else [],
-            )
-            members.append(row)
-        clusters.append({"id": c.id, "size": c.size, "canonical": c.canonical.id, "reason": c.reason,
-                         "members": members})
+    clusters: dict[int, dict[str, Any]] = {}
+    for row in rows(result):
+        c = clusters.setdefault(row["cluster_id"], {"id": row["cluster_id"], "size": row["cluster_size"],
+                                                     "canonical": row["canonical_id"], "reason": row["reason"],
+                                                     "members": []})
+        c["members"].append(_page_row(result, row, row["cluster_size"] > 1))
     sources = Counter(d.source or "(none)" for d in result.documents.values())
     sizes = Counter(c.size for c in result.clusters)
     return {
@@ -69,7 +55,7 @@ def payload(result: Result, accounting: str) -> dict[str, Any]:
         },
         "sources": sources.most_common(20),
         "sizes": sorted(sizes.items()),
-        "clusters": clusters,
+        "clusters": list(clusters.values()),
     }
 
 
@@ -137,7 +123,7 @@ function el(tag, attrs, ...kids) {
 function svg(tag, attrs) { const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; }
 function fmt(x) { return x == null ? "–" : (typeof x === "number" ? (Number.isInteger(x) ? x.toLocaleString() : x.toFixed(2)) : x); }
-function canonicalOf(c) { return c.members.find(m => m.canonical) || c.members[0]; }
+function canonicalOf(c) { return c.members.find(m => m.is_canonical) || c.members[0]; }
 function preview(c) { return canonicalOf(c).text.split("\\n").find(l => l.trim()) || ""; }
 
 function histogram() {
@@ -169,7 +155,7 @@ function filtered() {
   const q = state.q.toLowerCase();
   return D.clusters.filter(c => c.size >= state.minSize
     && (!state.source || c.members.some(m => (m.source || "(none)") === state.source))
-    && (!q || String(c.id) === q || c.members.some(m => m.id.toLowerCase().includes(q) || m.text.toLowerCase().includes(q))));
+    && (!q || String(c.id) === q || c.members.some(m => m.doc_id.toLowerCase().includes(q) || m.text.toLowerCase().includes(q))));
 }
 function overview() {
   const S = D.summary, main = document.getElementById("main"); main.replaceChildren();
@@ -242,15 +228,15 @@ function clusterPage(id) {
     el("div", {class: "why", text: "Canonical " + c.canonical + ": " + c.reason}),
     el("div", {class: "text", id: "canonical", dir: "auto", text: canon.text + (canon.clipped ? " …" : "")}));
   for (const m of c.members) {
-    const box = el("div", {class: "member", "data-id": m.id});
-    box.append(el("div", {}, el("b", {text: m.id}), " ", el("span", {class: "meta",
-      text: [m.source, m.date, "similarity " + fmt(m.sim), "Jaccard " + fmt(m.j), "containment " + fmt(m.c), "specific " + fmt(m.s)].filter(Boolean).join(" · ")})));
-    if (m.parent) box.append(el("div", {class: "meta"}, "embedded in ", el("a", {href: "#c=" + clusterOf.get(m.parent), text: m.parent})));
+    const box = el("div", {class: "member", "data-id": m.doc_id});
+    box.append(el("div", {}, el("b", {text: m.doc_id}), " ", el("span", {class: "meta",
+      text: [m.source, m.date, "similarity " + fmt(m.similarity), "Jaccard " + fmt(m.jaccard), "containment " + fmt(m.containment), "specific " + fmt(m.specific)].filter(Boolean).join(" · ")})));
+    if (m.parent_id) box.append(el("div", {class: "meta"}, "embedded in ", el("a", {href: "#c=" + clusterOf.get(m.parent_id), text: m.parent_id})));
     if (m.differs.length) box.append(el("div", {class: "meta"}, "differs: ", ...m.differs.map(w => el("span", {class: "tag", text: w}))));
-    if (!m.canonical) box.append(diff(words(canon.text), words(m.text)));
-    if (m.cuts.length) box.append(el("details", {}, el("summary", {text: m.cuts.length + " stripped spans (" + fmt(m.removed) + " characters)"}),
+    if (!m.is_canonical) box.append(diff(words(canon.text), words(m.text)));
+    if (m.cuts.length) box.append(el("details", {}, el("summary", {text: m.cuts.length + " stripped spans (" + fmt(m.stripped_chars) + " characters)"}),
       ...m.cuts.map(([kind, reason, text]) => el("div", {class: "cut"}, el("span", {class: "tag", text: kind}), el("span", {class: "meta", text: reason + ": "}), el("span", {dir: "auto", text})))));
-    const kids = D.clusters.filter(k => k.members.some(x => x.parent === m.id));
+    const kids = D.clusters.filter(k => k.members.some(x => x.parent_id === m.doc_id));
     kids.forEach(k => box.append(el("div", {class: "meta"}, "embedded article: ", el("a", {href: "#c=" + k.id, text: "cluster " + k.id}))));
     main.append(box);
   }
@@ -261,7 +247,7 @@ function route() {
 }
 load().then(data => {
   D = data;
-  D.clusters.forEach(c => { byId.set(c.id, c); c.members.forEach(m => clusterOf.set(m.id, c.id)); });
+  D.clusters.forEach(c => { byId.set(c.id, c); c.members.forEach(m => clusterOf.set(m.doc_id, c.id)); });
   document.getElementById("acct").textContent = D.summary.accounting;
   window.addEventListener("hashchange", route);
   route();
