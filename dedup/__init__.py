@@ -5,8 +5,9 @@ The flow: documents -> stripped text -> shingles -> signatures -> LSH candidates
 """
 
 from .boilerplate import Templates, learn_templates, reconstruct, strip
+from .index import Index, IndexSettingsError
 from .io import Fields, InputError, ReadStats, read_documents
-from .model import Cluster, Cut, Document, Evidence, Member, Stripped
+from .model import Cluster, Cut, Document, Evidence, Match, Member, Stripped
 from .normalize import normalize
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 
@@ -18,7 +19,10 @@ __all__ = [
     "DuplicateIdError",
     "Evidence",
     "Fields",
+    "Index",
+    "IndexSettingsError",
     "InputError",
+    "Match",
     "Member",
     "ReadStats",
     "Result",

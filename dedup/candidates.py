@@ -23,11 +23,12 @@ from .shingle import shingle_keys
 _WINDOW_DOCS = 2000  # documents whose windows are shingled and signed together
 
 
-def windows(keys: Sequence[str], width: int) -> tuple[list[str], np.ndarray]:
+def windows(keys: Sequence[str], width: int, leads_only: bool = False) -> tuple[list[str], np.ndarray]:
     """Leads and overlapping windows of long keys, and the position of the key each came from.
 
     A key longer than ``width`` words gets its first ``width // 2`` words; one longer
-    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``.
+    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``
+    (unless ``leads_only``).
     """
     texts: list[str] = []
     owners: list[int] = []
@@ -36,11 +37,35 @@ def windows(keys: Sequence[str], width: int) -> tuple[list[str], np.ndarray]:
         words = key.split(" ")
         if len(words) <= width:
             continue
-        starts = list(range(0, len(words) - width, step)) + [len(words) - width] if len(words) > 2 * width else []
+        starts = []
+        if len(words) > 2 * width and not leads_only:
+            starts = list(range(0, len(words) - width, step)) + [len(words) - width]
         texts.append(" ".join(words[:step]))
         texts.extend(" ".join(words[start : start + width]) for start in starts)
         owners.extend([pos] * (1 + len(starts)))
     return texts, np.array(owners, dtype=np.int64)
+
+
+def signed_rows(
+    keys: Sequence[str],
+    signatures: np.ndarray,
+    eligible: np.ndarray,
+    hasher: MinHasher,
+    ngram: int,
+    window: int,
+    leads_only: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows LSH bands: each eligible document's signature, then the signatures of its
+    lead and windows (:func:`windows`); and the position of the document each row belongs to."""
+    n = len(keys)
+    blocks, owners = [signatures[eligible]], [np.flatnonzero(eligible)]
+    for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
+        block = [k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])]
+        texts, owner = windows(block, window, leads_only)
+        if texts:
+            blocks.append(hasher.signatures(shingle_keys(texts, ngram)))
+            owners.append(owner + lo)
+    return np.vstack(blocks), np.concatenate(owners)
 
 
 def candidate_pairs(
@@ -54,16 +79,8 @@ def candidate_pairs(
     max_bucket: int,
 ) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of eligible documents that share a band, whole or windowed."""
-    n = len(keys)
-    blocks, owners = [signatures], [np.arange(n)]
-    for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
-        texts, owner = windows([k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])], window)
-        if texts:
-            blocks.append(hasher.signatures(shingle_keys(texts, ngram)))
-            owners.append(owner + lo)
-    rows = np.vstack(blocks)
-    owner = np.concatenate(owners)
-    pairs = owner[bands.candidates(rows, np.concatenate([eligible, np.ones(len(rows) - n, dtype=bool)]), max_bucket)]
+    rows, owner = signed_rows(keys, signatures, eligible, hasher, ngram, window)
+    pairs = owner[bands.candidates(rows, max_bucket=max_bucket)]
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs.sort(axis=1)
     return np.unique(pairs, axis=0).reshape(-1, 2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -11,10 +13,12 @@ from typing import Callable, Iterable, Iterator, TextIO
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
+from .index import Index, IndexSettingsError
 from .io import Fields, InputError, ReadStats, atomic_path, read_documents
-from .model import Document
+from .model import Document, Match
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
 from .report import record, render_html, render_text, write_csv, write_documents, write_jsonl, write_parquet
@@ -218,6 +222,135 @@ def strip(
                 console.print(result.body, markup=False)
     _write_errors(stats, errors_file)
     click.echo(f"accounting: {stats.summary()}", err=True)
+
+
+@main.group()
+def index() -> None:
+    """A persistent index across daily runs: a SQLite file (DB) or a redis:// URL."""
+
+
+def _open_index(db: str, workers: int | None = 1, **options: object) -> Index:
+    try:
+        return Index(db, workers=workers, **options)
+    except (IndexSettingsError, ImportError, OSError) as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _indexed(db: str, paths: tuple[Path, ...], id_field: str, text_field: str, on_error: str, skip_bad: bool,
+             errors_file: Path | None, workers: int | None, quiet: bool, batch: int, store: bool) -> tuple[list[Match], ReadStats]:
+    """Add (or query) the documents under ``paths`` in batches, with a progress display.
+    An explicit ``--embedded`` must agree with the index's own setting."""
+    stats = ReadStats()
+    matches: list[Match] = []
+    ctx = click.get_current_context()
+    explicit = ctx.get_parameter_source("embedded") is click.core.ParameterSource.COMMANDLINE
+    target = _open_index(db, workers, **({"embedded": ctx.params["embedded"]} if explicit else {}))
+    operation = target.add if store else target.query
+    try:
+        with _StageProgress(quiet) as progress:
+            docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
+            for chunk in iter(lambda: list(itertools.islice(docs, batch)), []):
+                matches.extend(operation(chunk))
+    except (InputError, DuplicateIdError) as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        target.close()
+    _write_errors(stats, errors_file)
+    return matches, stats
+
+
+def _match_summary(matches: list[Match], stats: ReadStats, verb: str) -> str:
+    before = sum(m.already_stored for m in matches)
+    joined = sum(m.cluster_id is not None and not m.is_new_cluster and not m.already_stored for m in matches)
+    new = sum(m.is_new_cluster for m in matches)
+    embedded = sum(m.parent_id is not None and not m.already_stored for m in matches)
+    return (f"accounting: {stats.summary()} / embedded articles split out {embedded} / {verb} {len(matches)}: "
+            f"already stored {before}, copies of a stored story {joined}, new stories {new}")
+
+
+_BATCH = click.option("--batch", type=click.IntRange(1), default=1000, show_default=True,
+                      help="Documents per index transaction.")
+_DB = click.argument("db")
+
+
+@index.command("add")
+@_DB
+@_input_options
+@_BATCH
+def index_add(db: str, paths: tuple[Path, ...], output: Path | None, id_field: str, text_field: str, on_error: str,
+              skip_bad: bool, errors_file: Path | None, embedded: str, workers: int | None, quiet: bool,
+              batch: int) -> None:
+    """Add the documents under PATHS to the index DB; documents already stored are skipped.
+
+    Re-running after an interruption continues where the index stopped: every batch is
+    stored whole or not at all.
+    """
+    matches, stats = _indexed(db, paths, id_field, text_field, on_error, skip_bad, errors_file, workers, quiet,
+                              batch, store=True)
+    _write_matches(matches, output, "jsonl" if output else None)
+    click.echo(_match_summary(matches, stats, "stored or found"), err=True)
+
+
+@index.command("query")
+@_DB
+@_input_options
+@_BATCH
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+def index_query(db: str, paths: tuple[Path, ...], output: Path | None, id_field: str, text_field: str, on_error: str,
+                skip_bad: bool, errors_file: Path | None, embedded: str, workers: int | None, quiet: bool,
+                batch: int, fmt: str) -> None:
+    """Say, for each document under PATHS, which stored story it copies (nothing is stored)."""
+    matches, stats = _indexed(db, paths, id_field, text_field, on_error, skip_bad, errors_file, workers, quiet,
+                              batch, store=False)
+    _write_matches(matches, output, fmt)
+    click.echo(_match_summary(matches, stats, "queried"), err=True)
+
+
+def _write_matches(matches: list[Match], output: Path | None, fmt: str | None) -> None:
+    """Matches as JSON lines or a table, to ``output`` (atomically) or stdout; nothing when ``fmt`` is None."""
+    if fmt is None:
+        return
+    with contextlib.ExitStack() as stack:
+        out = sys.stdout
+        if output:
+            out = stack.enter_context(open(stack.enter_context(atomic_path(output)), "w", encoding="utf-8"))
+        if fmt == "jsonl":
+            for m in matches:
+                out.write(json.dumps(dataclasses.asdict(m), ensure_ascii=False) + "\n")
+            return
+        table = Table("document", "cluster", "canonical", "similarity", box=None)
+        for m in matches:
+            cluster = "new" if m.cluster_id is None else f"{m.cluster_id}" + (" (new)" if m.is_new_cluster else "")
+            table.add_row(m.doc_id, cluster, m.canonical_id, f"{m.similarity:.2f}")
+        _console(out).print(table)
+
+
+@index.command("stats")
+@_DB
+def index_stats(db: str) -> None:
+    """Documents, clusters, size on disk and settings of the index DB (JSON)."""
+    target = _open_index(db)
+    try:
+        click.echo(json.dumps(target.stats(), ensure_ascii=False, indent=2))
+    finally:
+        target.close()
+
+
+@index.command("export")
+@_DB
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The JSONL file to write, one cluster per line.")
+def index_export(db: str, output: Path) -> None:
+    """Write every cluster of the index DB: id, canonical id, size, members and similarities."""
+    target = _open_index(db)
+    count = 0
+    try:
+        with atomic_path(output) as temp, open(temp, "w", encoding="utf-8") as fh:
+            for count, cluster in enumerate(target.clusters(), start=1):
+                fh.write(json.dumps(cluster, ensure_ascii=False) + "\n")
+    finally:
+        target.close()
+    click.echo(f"exported {count} clusters to {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

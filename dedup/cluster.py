@@ -109,6 +109,8 @@ def _scores_against(
 def _parts(members: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     """Connected components of sorted ``members`` under ``edges`` (all among ``members``),
     each as ``(its members, its edges, their weights)``."""
+    if not members.size:
+        return []
     local = np.searchsorted(members, edges)
     labels = components(members.size, local)
     order = np.argsort(labels, kind="stable")

@@ -8,6 +8,7 @@ while a missed pair is lost for good.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,6 +30,7 @@ def collision_probability(similarity: float | np.ndarray, bands: int, rows: int)
     return 1.0 - (1.0 - np.asarray(similarity, dtype=float) ** rows) ** bands
 
 
+@lru_cache(maxsize=64)
 def optimal_bands(
     threshold: float, num_perm: int, false_positive_weight: float = 0.1, false_negative_weight: float = 0.9
 ) -> tuple[int, int]:

@@ -89,3 +89,23 @@ class Cluster:
     def size(self) -> int:
         """Number of documents in the cluster, the canonical included."""
         return len(self.members)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where the incremental index put (or would put) one document.
+
+    ``cluster_id`` is stable across runs and processes; it is None when a query
+    finds no stored copy (the document would open a new cluster). ``similarity`` and
+    ``evidence`` compare the document with the cluster's canonical copy.
+    ``already_stored``: the document was in the index before this call.
+    """
+
+    doc_id: str
+    cluster_id: int | None
+    is_new_cluster: bool
+    canonical_id: str
+    similarity: float
+    evidence: Evidence | None = None
+    parent_id: str | None = None
+    already_stored: bool = False

@@ -11,7 +11,7 @@ import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import regex
@@ -138,7 +138,6 @@ class Deduplicator:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.chunk = chunk  # documents per task of the per-document stages
         self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
-        self.bands = self.settings.bands
 
     def stripper_for(self, documents: list[Document]) -> Stripper:
         """The hook used for ``documents``: the given one, or the default with learned templates."""
@@ -156,47 +155,34 @@ class Deduplicator:
         """
         report = progress or _silent
         documents = list(documents)
-        docs, stripped, keys = self._prepare(documents, self.stripper_for(documents), report)
+        docs, stripped, keys = self.prepare(documents, self.stripper_for(documents), report)
         capped = sum(len(stripped[d.id].body) > self.settings.max_chars for d in docs)
         report("sign", 0, len(docs))
-        shingles = shingle_keys(keys, self.settings.ngram)
-        long_enough = shingles.words >= self.settings.min_words
-        signatures = self.hasher.signatures(shingles)
-        candidates = candidate_pairs(
-            keys, signatures, long_enough, self.bands, self.hasher,
-            self.settings.ngram, self.settings.window, self.settings.max_bucket,
-        )
-        report("sign", len(docs), len(docs))
-        report("verify", 0, len(candidates))
-        common = common_mask(shingles, self.settings.common_df)
-        edges, edge_scores = verify(shingles, candidates, self.settings.thresholds, common)
-        report("verify", len(candidates), len(candidates))
         provenance = Provenance(
-            dates=[d.date[:19] if d.date and _ISO_DATE.match(d.date) else None for d in docs],
+            dates=[document_date(d) for d in docs],
             removed=np.array([_stripped_chars(d, stripped[d.id]) for d in docs]),
             ids=[d.id for d in docs],
         )
-        report("cluster", 0, len(docs))
-        groups = cluster(len(docs), edges, shingles, self.settings.thresholds, provenance, common, edge_scores.jaccard)
+        grouping = group_keys(keys, provenance, self.settings, self.hasher, report=report)
         clusters = tuple(
-            self._cluster(k, g, docs, keys, shingles, bool(long_enough[g.canonical]))
-            for k, g in enumerate(groups, start=1)
+            to_cluster(k, g, docs, keys, grouping, self.settings.min_words) for k, g in enumerate(grouping.groups, start=1)
         )
         report("cluster", len(docs), len(docs))
         stats = {
             "documents": sum(1 for d in docs if "parent_id" not in d.meta),
             "embedded": sum(1 for d in docs if "parent_id" in d.meta),
-            "too_short": int((~long_enough).sum()),
+            "too_short": int((~grouping.comparable).sum()),
             "capped": capped,
-            "candidates": int(len(candidates)),
-            "edges": int(len(edges)),
+            "candidates": grouping.candidates,
+            "edges": grouping.edges,
         }
         return Result(clusters, {d.id: d for d in docs}, stripped, stats)
 
-    def _prepare(
-        self, documents: list[Document], strip: Stripper, report: Progress
+    def prepare(
+        self, documents: list[Document], strip: Stripper, report: Progress | None = None
     ) -> tuple[list[Document], dict[str, Stripped], list[str]]:
         """Strip and normalize every document (and embedded article), in input order."""
+        report = report or _silent
         chunks = [documents[i : i + self.chunk] for i in range(0, len(documents), self.chunk)]
         docs: list[Document] = []
         stripped: dict[str, Stripped] = {}
@@ -224,37 +210,88 @@ class Deduplicator:
         pool = ProcessPoolExecutor(min(self.workers, len(chunks)))
         return _closing(pool, pool.map(function, chunks, [strip] * len(chunks), [cap] * len(chunks)))
 
-    def _cluster(
-        self, number: int, group: Group, docs: list[Document], keys: list[str], shingles: ShingleSets, comparable: bool
-    ) -> Cluster:
-        canonical = docs[group.canonical]
-        reason = group.reason
-        if not comparable:
-            reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {self.settings.min_words})"
-        members = []
-        sc = group.scores
-        for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
-            doc = docs[int(pos)]
-            is_canonical = int(pos) == group.canonical
-            evidence = Evidence(
-                jaccard=round(float(jac), 4),
-                containment=round(float(con), 4),
-                specific=None if np.isnan(spec) else round(float(spec), 4),
-                shared=int(shared),
-                only_member=int(shingles.sizes[pos] - shared),
-                only_canonical=int(shingles.sizes[group.canonical] - shared),
-                differs=() if is_canonical else _differs(keys[int(pos)], keys[group.canonical]),
+
+@dataclass(frozen=True)
+class Grouping:
+    """What clustering a set of keys produced: the groups (document positions), the
+    shingle sets they were judged on, which documents were long enough to compare,
+    and how many candidate pairs and verified edges there were."""
+
+    groups: list[Group]
+    shingles: ShingleSets
+    comparable: np.ndarray
+    candidates: int
+    edges: int
+
+
+def group_keys(
+    keys: list[str],
+    provenance: Provenance,
+    settings: Settings,
+    hasher: MinHasher,
+    common: Callable[[ShingleSets], np.ndarray] | None = None,
+    report: Progress | None = None,
+) -> Grouping:
+    """Shingle, sign, band, verify and cluster normalized ``keys``.
+
+    ``common`` flags the common entries of the shingle sets (by default: found in more
+    than ``settings.common_df`` of these documents, :func:`dedup.verify.common_mask`);
+    the incremental index passes its own corpus-wide counts.
+    """
+    report = report or _silent
+    shingles = shingle_keys(keys, settings.ngram)
+    comparable = shingles.words >= settings.min_words
+    signatures = hasher.signatures(shingles)
+    candidates = candidate_pairs(
+        keys, signatures, comparable, settings.bands, hasher, settings.ngram, settings.window, settings.max_bucket
+    )
+    report("sign", len(keys), len(keys))
+    report("verify", 0, len(candidates))
+    flags = common(shingles) if common is not None else common_mask(shingles, settings.common_df)
+    edges, edge_scores = verify(shingles, candidates, settings.thresholds, flags)
+    report("verify", len(candidates), len(candidates))
+    report("cluster", 0, len(keys))
+    groups = cluster(len(keys), edges, shingles, settings.thresholds, provenance, flags, edge_scores.jaccard)
+    return Grouping(groups, shingles, comparable, int(len(candidates)), int(len(edges)))
+
+
+def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequence[str], grouping: Grouping,
+               min_words: int) -> Cluster:
+    """The :class:`Cluster` numbered ``number`` for ``group``, with each member's evidence."""
+    shingles = grouping.shingles
+    canonical = docs[group.canonical]
+    reason = group.reason
+    if not grouping.comparable[group.canonical]:
+        reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
+    members = []
+    sc = group.scores
+    for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
+        doc = docs[int(pos)]
+        is_canonical = int(pos) == group.canonical
+        evidence = Evidence(
+            jaccard=round(float(jac), 4),
+            containment=round(float(con), 4),
+            specific=None if np.isnan(spec) else round(float(spec), 4),
+            shared=int(shared),
+            only_member=int(shingles.sizes[pos] - shared),
+            only_canonical=int(shingles.sizes[group.canonical] - shared),
+            differs=() if is_canonical else _differs(keys[int(pos)], keys[group.canonical]),
+        )
+        members.append(
+            Member(
+                doc_id=doc.id,
+                similarity=max(evidence.jaccard, evidence.containment),
+                is_canonical=is_canonical,
+                evidence=evidence,
+                parent_id=doc.meta.get("parent_id"),
             )
-            members.append(
-                Member(
-                    doc_id=doc.id,
-                    similarity=max(evidence.jaccard, evidence.containment),
-                    is_canonical=is_canonical,
-                    evidence=evidence,
-                    parent_id=doc.meta.get("parent_id"),
-                )
-            )
-        return Cluster(id=number, canonical=canonical, members=tuple(members), reason=reason)
+        )
+    return Cluster(id=number, canonical=canonical, members=tuple(members), reason=reason)
+
+
+def document_date(document: Document) -> str | None:
+    """The sortable date of ``document`` the canonical choice uses, if it has an ISO one."""
+    return document.date[:19] if document.date and _ISO_DATE.match(document.date) else None
 
 
 def _stripped_chars(document: Document, stripped: Stripped) -> int:

@@ -1,0 +1,62 @@
+"""An in-memory LSH table over the band keys of stored documents.
+
+Keys are ``band << 32 | key`` (the low 32 bits of each band key), held in a few
+sorted arrays: new documents land in a small array, and arrays are merged when
+there are too many, as in a log-structured merge tree. A lookup is one
+``searchsorted`` per array for the whole batch of query keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_U64 = np.uint64
+_MAX_RUNS = 6  # sorted arrays kept before they are merged into one
+
+
+def combine(bands: np.ndarray) -> np.ndarray:
+    """Band keys ``(rows, bands)`` as flat ``band << 32 | key`` lookup keys."""
+    band = np.arange(bands.shape[1], dtype=_U64) << _U64(32)
+    return (bands.astype(_U64) | band).ravel()
+
+
+class BandTable:
+    """Which stored document owns each band key."""
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []
+        self._owners: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(k.size for k in self._keys)
+
+    def add(self, owners: np.ndarray, bands: np.ndarray) -> None:
+        """Add the band keys ``(rows, bands)`` of documents ``owners`` (one per row)."""
+        if not len(bands):
+            return
+        keys = combine(bands)
+        owner = np.repeat(np.asarray(owners, dtype=np.int64), bands.shape[1])
+        order = np.lexsort((owner, keys))
+        self._keys.append(keys[order])
+        self._owners.append(owner[order])
+        if len(self._keys) > _MAX_RUNS:
+            keys, owner = np.concatenate(self._keys), np.concatenate(self._owners)
+            order = np.lexsort((owner, keys))
+            self._keys, self._owners = [keys[order]], [owner[order]]
+
+    def lookup(self, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(query positions, owners)`` of every stored entry equal to one of ``keys``.
+
+        At most ``limit`` owners per key and array (the earliest stored): a huge
+        bucket proposes a bounded number of candidates, as in a batch run.
+        """
+        found_q, found_o = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for table, owners in zip(self._keys, self._owners):
+            lo = np.searchsorted(table, keys, side="left")
+            hi = np.minimum(np.searchsorted(table, keys, side="right"), lo + limit)
+            counts = hi - lo
+            query = np.repeat(np.arange(keys.size), counts)
+            at = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+            found_q.append(query)
+            found_o.append(owners[at])
+        return np.concatenate(found_q), np.concatenate(found_o)

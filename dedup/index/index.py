@@ -1,0 +1,386 @@
+"""The incremental index: is a new article a copy of one already seen, and of which story?
+
+``Index.add`` strips, normalizes and signs new documents, looks their band keys up
+among everything stored, verifies the candidates exactly on shingle sets
+recomputed from the stored normalized text, and re-clusters the neighbourhood
+they touch — the new documents, every stored cluster one of them verifies against,
+and, to a fixed point, the clusters those clusters' members verify against — with
+the same code as a batch run (:func:`dedup.pipeline.group_keys`). So adding a
+corpus in daily slices gives the partition one batch run gives (see the
+documentation for where the two can differ). Cluster ids stay stable: each new
+group keeps the id most of its stored members had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from dataclasses import dataclass, fields
+from importlib.metadata import PackageNotFoundError, version
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..model import Document, Match
+from ..minhash import MinHasher
+from ..normalize import NORMALIZER_VERSION
+from ..pipeline import ChromeStripper, Deduplicator, Grouping, Settings, Stripper, document_date, group_keys, to_cluster
+from ..candidates import signed_rows
+from ..cluster import Provenance
+from ..shingle import ShingleSets, shingle_keys
+from ..verify import verify
+from .bandtable import BandTable, combine
+from .store import IndexSettingsError, NewDoc, Store, StoredDoc
+
+SCHEMA_VERSION = 1
+_SETTINGS = [f.name for f in fields(Settings) if f.name != "learn_templates"]
+
+
+def _dedup_version() -> str:
+    try:
+        return version("dedup")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+def open_store(location: str) -> Store:
+    """The store at ``location``: a ``redis://`` URL, or the path of a SQLite file."""
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        from .redis import RedisStore
+
+        return RedisStore(location)
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(location)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Documents made ready for the index: the documents (embedded articles split out
+    after their parent), their normalized keys, characters stripped, and band keys
+    (``(rows, bands)`` per document: its whole text and, when long, its lead)."""
+
+    docs: list[Document]
+    keys: list[str]
+    removed: list[int]
+    bands: list[np.ndarray]
+
+    def without(self, ids: set[str]) -> "Batch":
+        """This batch less the documents whose id is in ``ids``."""
+        keep = [i for i, d in enumerate(self.docs) if d.id not in ids]
+        return Batch(*([column[i] for i in keep] for column in (self.docs, self.keys, self.removed, self.bands)))
+
+
+@dataclass(frozen=True)
+class _Neighbourhood:
+    """What one placement re-clustered: the batch (positions ``0..n-1``), then the
+    stored documents it touched, and the grouping of all of them."""
+
+    batch: Batch
+    stored: list[StoredDoc]
+    grouping: Grouping
+    docs: list[Document]
+    keys: list[str]
+
+
+class Index:
+    """A persistent index of documents and their clusters (SQLite file or Redis URL).
+
+    ``options`` are :class:`dedup.Settings` fields. A new index records them in its
+    header; an existing one uses its recorded settings and refuses options that differ
+    (:class:`IndexSettingsError`). ``df_bits``: the document-frequency table has
+    ``2**df_bits`` byte counters (4 MiB by default; raise it for many millions of
+    documents). Chrome is stripped with the default stripper unless ``strip`` is given
+    (templates are not learned: an index sees documents a few at a time).
+    """
+
+    def __init__(
+        self,
+        location: str | object,
+        *,
+        strip: Stripper | None = None,
+        workers: int | None = 1,
+        df_bits: int | None = None,
+        max_local: int = 5000,
+        **options: object,
+    ) -> None:
+        self.location = str(location)
+        self.store = open_store(self.location)
+        self.settings, self.df_bits = self._open(options, df_bits)
+        self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
+        self.max_local = max_local  # stored documents one placement may re-cluster
+        self._dedup = Deduplicator(self.settings, strip or ChromeStripper(None, self.settings.embedded), workers)
+        self._table = BandTable()
+        self._seen = 0
+
+    # -- opening ------------------------------------------------------------------------
+
+    def _open(self, options: dict[str, object], df_bits: int | None) -> tuple[Settings, int]:
+        asked = Settings(**options)  # type: ignore[arg-type]
+        bands = asked.bands
+        header = {name: json.dumps(getattr(asked, name)) for name in _SETTINGS}
+        header.update(
+            schema=str(SCHEMA_VERSION), normalizer=str(NORMALIZER_VERSION), bands=str(bands.bands),
+            rows=str(bands.rows), df_bits=str(22 if df_bits is None else df_bits), dedup_version=json.dumps(_dedup_version()),
+        )
+        stored = self.store.header()
+        if stored is None:
+            self.store.init(header)
+            stored = self.store.header() or header
+        explicit = set(options) | ({"df_bits"} if df_bits is not None else set())
+        checked = ["schema", "normalizer"] + sorted(explicit)
+        differ = [f"{name}: index has {stored.get(name)}, asked {header[name]}" for name in checked
+                  if stored.get(name) != header[name]]
+        if differ:
+            raise IndexSettingsError(
+                f"{self.location}: the index was built with other settings ({'; '.join(differ)}). "
+                "Open it without these options to use its own, or build a new index."
+            )
+        settings = Settings(**{name: json.loads(stored[name]) for name in _SETTINGS})
+        return settings, int(stored["df_bits"])
+
+    # -- preparing ----------------------------------------------------------------------
+
+    def prepare(self, documents: Iterable[Document]) -> Batch:
+        """Strip, normalize and sign ``documents`` (embedded articles split out too)."""
+        docs, stripped, keys = self._dedup.prepare(list(documents), self._dedup.strip)  # type: ignore[arg-type]
+        shingles = shingle_keys(keys, self.settings.ngram)
+        comparable = shingles.words >= self.settings.min_words
+        rows, owners = signed_rows(
+            keys, self.hasher.signatures(shingles), comparable, self.hasher, self.settings.ngram,
+            self.settings.window, leads_only=True,
+        )
+        layout = self.settings.bands
+        band_keys = (layout.keys(rows) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        order = np.argsort(owners, kind="stable")
+        split = np.split(band_keys[order], np.searchsorted(owners[order], np.arange(1, len(docs))))
+        removed = [len(d.text) - len(stripped[d.id].body) for d in docs]
+        return Batch(docs, keys, removed, split)
+
+    # -- the public operations ------------------------------------------------------------
+
+    def add(self, documents: Iterable[Document] | Batch) -> list[Match]:
+        """Store ``documents`` and place each in a cluster; one :class:`Match` per document,
+        embedded articles included, in input order. A document whose id is already stored
+        is not prepared or stored again: its match says where it sits (its embedded
+        articles, stored with it, are not listed again)."""
+        docs, batch = self._fresh(documents)
+        with self.store.writing():
+            self._sync()
+            known = self._known([d.id for d in docs])
+            fresh = batch.without(set(known))
+            matches, rows = self._commit(self._neighbourhood(fresh, []))
+        self._remember(rows, fresh.bands)
+        return self._in_order(docs, batch, {**known, **matches})
+
+    def query(self, documents: Iterable[Document] | Batch) -> list[Match]:
+        """Where ``documents`` would go, without storing them. A document that would open
+        a new cluster gets ``cluster_id=None``."""
+        docs, batch = self._fresh(documents)
+        with self.store.reading():
+            self._sync()
+            known = self._known([d.id for d in docs])
+            area = self._neighbourhood(batch.without(set(known)), [])
+            ids = self._cluster_ids(area)
+        matches = self._matches(area, ids, [i is None for i in ids])
+        return self._in_order(docs, batch, {**known, **matches})
+
+    def remove(self, ids: Sequence[str]) -> int:
+        """Remove the documents ``ids`` (unknown ids are ignored); their clusters are
+        re-clustered without them. Returns how many were removed."""
+        with self.store.writing():
+            self._sync()
+            rows = list(self.store.rows_of(list(ids)).values())
+            gone = self.store.docs(rows)
+            if not gone:
+                return 0
+            left = sorted(set(self.store.members(sorted({d.cluster for d in gone}))) - set(rows))
+            self.store.delete(rows)
+            self.store.add_df(self._buckets(shingle_keys([d.key for d in gone], self.settings.ngram)), -1)
+            self._commit(self._neighbourhood(_EMPTY, self.store.docs(left)), dropped={d.cluster for d in gone})
+        return len(gone)
+
+    def stats(self) -> dict[str, object]:
+        """Counts (documents, clusters, duplicates, largest cluster), bytes, and the settings."""
+        with self.store.reading():
+            counts = self.store.counts()
+            header = self.store.header() or {}
+        per_doc = (counts["bytes"] - counts["text_bytes"]) / counts["documents"] if counts["documents"] else 0.0
+        return {**counts, "bytes_per_document_beyond_text": round(per_doc, 1), "location": self.location,
+                "settings": {k: json.loads(v) for k, v in header.items() if k != "next_cluster"}}
+
+    def clusters(self) -> Iterator[dict[str, object]]:
+        """Every stored cluster: id, canonical id, size and members with their similarity."""
+        with self.store.reading():
+            for cluster_id, canonical, members in self.store.clusters():
+                yield {
+                    "cluster_id": cluster_id,
+                    "canonical_id": canonical,
+                    "size": len(members),
+                    "members": [{"doc_id": i, "similarity": s} for i, s in members],
+                }
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- placement ------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Take in the band keys of documents other processes stored since we last looked."""
+        last, owners, bands = self.store.bands_since(self._seen)
+        self._table.add(owners, bands)
+        self._seen = last
+
+    def _fresh(self, documents: Iterable[Document] | Batch) -> tuple[list[Document], Batch]:
+        """The input documents, and the batch of those not stored yet (prepared)."""
+        if isinstance(documents, Batch):
+            return documents.docs, documents
+        docs = list(documents)
+        stored = self.store.rows_of([d.id for d in docs])
+        return docs, self.prepare([d for d in docs if d.id not in stored])
+
+    def _known(self, ids: list[str]) -> dict[str, Match]:
+        """Matches for the documents among ``ids`` that are already stored."""
+        rows = self.store.rows_of(ids)
+        if not rows:
+            return {}
+        area = self._neighbourhood(_EMPTY, self.store.docs(sorted(rows.values())))
+        ids = self._cluster_ids(area)
+        placed = self._matches(area, ids, [False] * len(ids), every=True)
+        return {i: dataclasses.replace(m, already_stored=True) for i, m in placed.items() if i in rows}
+
+    def _buckets(self, shingles: ShingleSets) -> np.ndarray:
+        return (shingles.values >> np.uint64(64 - self.df_bits)).astype(np.int64)
+
+    def _common(self, shingles: ShingleSets, batch_values: np.ndarray, batch_counts: np.ndarray) -> np.ndarray:
+        """Which shingles are common: the stored counters plus the batch's own documents."""
+        df = self.store.df(self._buckets(shingles))
+        if batch_values.size:
+            at = np.minimum(np.searchsorted(batch_values, shingles.values), batch_values.size - 1)
+            df += np.where(batch_values[at] == shingles.values, batch_counts[at], 0)
+        return df > self.settings.common_df
+
+    def _neighbourhood(self, batch: Batch, seeds: list[StoredDoc]) -> _Neighbourhood:
+        """Find the stored clusters ``batch`` (and ``seeds``) verify against, grow to a fixed
+        point, and re-cluster all of it."""
+        batch_values, batch_counts = np.unique(shingle_keys(batch.keys, self.settings.ngram).values, return_counts=True)
+
+        def common(shingles: ShingleSets) -> np.ndarray:
+            return self._common(shingles, batch_values, batch_counts)
+
+        stored = {d.row: d for d in seeds}
+        frontier_keys = list(batch.keys) + [d.key for d in seeds]
+        frontier_bands = list(batch.bands) + [d.bands for d in seeds]
+        while frontier_keys and len(stored) <= self.max_local:
+            hits = self._verified_hits(frontier_keys, frontier_bands, set(stored), common)
+            if not hits:
+                break
+            grown = self.store.docs(sorted(set(self.store.members(sorted({d.cluster for d in hits}))) - set(stored)))
+            stored.update((d.row, d) for d in grown)
+            frontier_keys, frontier_bands = [d.key for d in grown], [d.bands for d in grown]
+        kept = [stored[r] for r in sorted(stored)]
+        docs = batch.docs + [
+            Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {}) for d in kept
+        ]
+        keys = batch.keys + [d.key for d in kept]
+        provenance = Provenance(
+            dates=[document_date(d) for d in batch.docs] + [d.date for d in kept],
+            removed=np.array(batch.removed + [d.removed for d in kept], dtype=np.int64),
+            ids=[d.id for d in docs],
+        )
+        grouping = group_keys(keys, provenance, self.settings, self.hasher, common)
+        return _Neighbourhood(batch, kept, grouping, docs, keys)
+
+    def _verified_hits(self, keys: list[str], bands: list[np.ndarray], skip: set[int], common) -> list[StoredDoc]:
+        """Stored documents (not in ``skip``) that verify against one of ``keys``."""
+        sizes = [len(b) for b in bands]
+        if not sum(sizes):
+            return []
+        rows = np.vstack(bands)
+        owner = np.repeat(np.repeat(np.arange(len(bands)), sizes), rows.shape[1])
+        at, found = self._table.lookup(combine(rows), self.settings.max_bucket)
+        pairs = np.unique(np.stack([owner[at], found], axis=1), axis=0)
+        pairs = pairs[~np.isin(pairs[:, 1], list(skip))]
+        if not len(pairs):
+            return []
+        candidates = self.store.docs(np.unique(pairs[:, 1]).tolist())
+        where = {d.row: len(keys) + i for i, d in enumerate(candidates)}
+        pairs = np.array([(a, where[b]) for a, b in pairs if b in where], dtype=np.int64).reshape(-1, 2)
+        shingles = shingle_keys(keys + [d.key for d in candidates], self.settings.ngram)
+        edges, _ = verify(shingles, pairs, self.settings.thresholds, common(shingles))
+        return [candidates[i - len(keys)] for i in np.unique(edges[:, 1])]
+
+    def _cluster_ids(self, area: _Neighbourhood) -> list[int | None]:
+        """The stored id each group keeps (the one most of its stored members had), or None."""
+        n = len(area.batch.docs)
+        taken: set[int] = set()
+        ids: list[int | None] = []
+        for group in area.grouping.groups:  # largest first
+            had = Counter(area.stored[p - n].cluster for p in map(int, group.members) if p >= n)
+            choice = min((c for c in had if c not in taken), key=lambda c: (-had[c], c), default=None)
+            ids.append(choice)
+            if choice is not None:
+                taken.add(choice)
+        return ids
+
+    def _matches(self, area: _Neighbourhood, ids: list[int | None], new: list[bool],
+                 every: bool = False) -> dict[str, Match]:
+        """The :class:`Match` of each batch document of ``area`` (of every document with ``every``)."""
+        batch_ids = {d.id for d in area.batch.docs}
+        matches = {}
+        for cluster_id, is_new, group in zip(ids, new, area.grouping.groups):
+            cluster = to_cluster(0, group, area.docs, area.keys, area.grouping, self.settings.min_words)
+            for m in cluster.members:
+                if every or m.doc_id in batch_ids:
+                    matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
+                                              m.evidence, m.parent_id)
+        return matches
+
+    def _commit(self, area: _Neighbourhood, dropped: set[int] = frozenset()) -> tuple[dict[str, Match], list[int]]:
+        """Store the batch of ``area`` and the new places of its stored documents; the
+        batch's matches and the rows it was stored under."""
+        found = self._cluster_ids(area)
+        fresh = iter(self.store.new_cluster_ids(sum(i is None for i in found)))
+        ids = [i if i is not None else next(fresh) for i in found]
+        placed = self._matches(area, ids, [i is None for i in found], every=True)
+        batch = area.batch
+        rows = self.store.insert([
+            NewDoc(d.id, placed[d.id].cluster_id, placed[d.id].similarity, key=k, removed=r, date=document_date(d),
+                   parent=d.meta.get("parent_id"), bands=b)
+            for d, k, r, b in zip(batch.docs, batch.keys, batch.removed, batch.bands)
+        ])
+        row_of = {d.id: row for d, row in zip(batch.docs, rows)} | {d.id: d.row for d in area.stored}
+        self.store.assign({d.row: (placed[d.id].cluster_id, placed[d.id].similarity) for d in area.stored})
+        sizes = Counter(m.cluster_id for m in placed.values())
+        self.store.put_clusters({m.cluster_id: (row_of[m.canonical_id], sizes[m.cluster_id]) for m in placed.values()})
+        self.store.drop_clusters(sorted(({d.cluster for d in area.stored} | set(dropped)) - set(ids)))
+        if batch.docs:
+            self.store.add_df(self._buckets(shingle_keys(batch.keys, self.settings.ngram)), 1)
+        batch_ids = {d.id for d in batch.docs}
+        return {i: m for i, m in placed.items() if i in batch_ids}, rows
+
+    def _remember(self, rows: list[int], bands: list[np.ndarray]) -> None:
+        """Take the band keys of documents this process just stored into the table."""
+        if rows:
+            self._table.add(np.repeat(rows, [len(b) for b in bands]), np.vstack(bands))
+            self._seen = max(self._seen, rows[-1])
+
+    @staticmethod
+    def _in_order(docs: list[Document], batch: Batch, matches: dict[str, Match]) -> list[Match]:
+        """Matches in input order, each prepared document followed by its embedded articles."""
+        order = {d.id: k for k, d in enumerate(docs)}
+        for d in batch.docs:  # embedded articles come right after their parent, depth first
+            if d.id not in order:
+                order[d.id] = order[d.meta["parent_id"]]
+        return sorted((matches[i] for i in order), key=lambda m: order[m.doc_id])
+
+
+_EMPTY = Batch([], [], [], [])

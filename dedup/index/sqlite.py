@@ -1,0 +1,213 @@
+"""The index in one SQLite file: no server, safe for several processes.
+
+WAL journaling lets readers run while one process writes; every ``add`` is one
+short ``BEGIN IMMEDIATE`` transaction, so a process killed in the middle leaves
+the file as it was before that transaction. Documents get increasing row numbers
+(``AUTOINCREMENT``), which lets every process catch up on what others stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from itertools import groupby
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .store import DF_PAGE_BITS, NewDoc, StoredDoc, add_counts, pack_bands, pack_key, unpack_bands, unpack_key
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS header (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (
+    row INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, cluster INTEGER NOT NULL,
+    similarity INTEGER NOT NULL, removed INTEGER NOT NULL, date TEXT, parent TEXT, bands BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_cluster ON docs(cluster);
+CREATE TABLE IF NOT EXISTS texts (row INTEGER PRIMARY KEY, key BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS clusters (id INTEGER PRIMARY KEY, canonical INTEGER NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS df (page INTEGER PRIMARY KEY, counts BLOB NOT NULL);
+"""
+_IN = "(SELECT value FROM json_each(?))"
+_SIMILARITY_SCALE = 10_000  # similarities are stored as integers (2 bytes instead of 8)
+
+
+class SQLiteStore:
+    """A :class:`dedup.index.store.Store` in the SQLite file at ``path``."""
+
+    def __init__(self, path: str | Path, timeout: float = 600.0) -> None:
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._bands = 0
+
+    def header(self) -> dict[str, str] | None:
+        """The stored header, or None for a new index."""
+        exists = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'header'").fetchone()
+        rows = self.db.execute("SELECT name, value FROM header").fetchall() if exists else []
+        header = dict(rows) or None
+        if header:
+            self._bands = int(json.loads(header["bands"]))
+        return header
+
+    def init(self, header: dict[str, str]) -> None:
+        """Create the tables and the header unless another process just did."""
+        with self.writing():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self.db.execute(statement)
+            if not self.db.execute("SELECT 1 FROM header").fetchone():
+                self.db.executemany("INSERT INTO header VALUES (?, ?)", header.items())
+                self.db.execute("INSERT INTO header VALUES ('next_cluster', '1')")
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One exclusive transaction, committed whole or rolled back."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read snapshot."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
+    def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """Band keys of documents stored after ``row``."""
+        owners, blocks, last = [np.zeros(0, dtype=np.int64)], [np.zeros((0, self._bands), dtype=np.uint32)], row
+        for doc_row, blob in self.db.execute("SELECT row, bands FROM docs WHERE row > ? ORDER BY row", (row,)):
+            bands = unpack_bands(blob, self._bands)
+            owners.append(np.full(len(bands), doc_row, dtype=np.int64))
+            blocks.append(bands)
+            last = doc_row
+        return last, np.concatenate(owners), np.vstack(blocks)
+
+    def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
+        """The stored documents among ``rows``, in row order."""
+        query = (
+            "SELECT d.row, d.id, d.cluster, t.key, d.removed, d.date, d.parent, d.bands "
+            f"FROM docs d JOIN texts t ON t.row = d.row WHERE d.row IN {_IN} ORDER BY d.row"
+        )
+        return [
+            StoredDoc(r, i, c, unpack_key(k), rm, dt, p, unpack_bands(b, self._bands))
+            for r, i, c, k, rm, dt, p, b in self.db.execute(query, (json.dumps([int(r) for r in rows]),))
+        ]
+
+    def rows_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """The rows of the stored documents among ``ids``."""
+        return dict(self.db.execute(f"SELECT id, row FROM docs WHERE id IN {_IN}", (json.dumps(list(ids)),)))
+
+    def members(self, clusters: Sequence[int]) -> list[int]:
+        """The rows of every document in ``clusters``."""
+        query = f"SELECT row FROM docs WHERE cluster IN {_IN} ORDER BY row"
+        return [r for (r,) in self.db.execute(query, (json.dumps([int(c) for c in clusters]),))]
+
+    def _pages(self, pages: np.ndarray) -> dict[int, np.ndarray]:
+        query = f"SELECT page, counts FROM df WHERE page IN {_IN}"
+        found = self.db.execute(query, (json.dumps(pages.tolist()),))
+        return {int(p): np.frombuffer(c, dtype=np.uint8) for p, c in found}
+
+    def df(self, buckets: np.ndarray) -> np.ndarray:
+        """Document-frequency counters at ``buckets``."""
+        pages = buckets >> DF_PAGE_BITS
+        stored = self._pages(np.unique(pages))
+        out = np.zeros(buckets.size, dtype=np.int64)
+        for page, counts in stored.items():
+            at = pages == page
+            out[at] = counts[buckets[at] & ((1 << DF_PAGE_BITS) - 1)]
+        return out
+
+    def add_df(self, buckets: np.ndarray, delta: int) -> None:
+        """Add ``delta`` to the counters at ``buckets``."""
+        buckets = np.sort(buckets)
+        pages = buckets >> DF_PAGE_BITS
+        starts = np.flatnonzero(np.concatenate(([True], pages[1:] != pages[:-1])))
+        stored = self._pages(pages[starts])
+        blank = np.zeros(1 << DF_PAGE_BITS, dtype=np.uint8)
+        updated = []
+        for lo, hi in zip(starts, np.append(starts[1:], buckets.size)):
+            page = int(pages[lo])
+            counts = add_counts(stored.get(page, blank), buckets[lo:hi] & ((1 << DF_PAGE_BITS) - 1), delta)
+            updated.append((page, counts.tobytes()))
+        self.db.executemany("INSERT OR REPLACE INTO df VALUES (?, ?)", updated)
+
+    def insert(self, docs: Sequence[NewDoc]) -> list[int]:
+        """Store ``docs`` under rows after every row ever used."""
+        (last,) = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'docs'").fetchone()
+        rows = list(range(last + 1, last + 1 + len(docs)))
+        self.db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r, d.id, d.cluster, round(d.similarity * _SIMILARITY_SCALE), d.removed, d.date, d.parent,
+                 pack_bands(d.bands))
+                for r, d in zip(rows, docs)
+            ],
+        )
+        self.db.executemany("INSERT INTO texts VALUES (?, ?)", [(r, pack_key(d.key)) for r, d in zip(rows, docs)])
+        return rows
+
+    def delete(self, rows: Sequence[int]) -> None:
+        """Remove the documents at ``rows``."""
+        listed = (json.dumps([int(r) for r in rows]),)
+        self.db.execute(f"DELETE FROM docs WHERE row IN {_IN}", listed)
+        self.db.execute(f"DELETE FROM texts WHERE row IN {_IN}", listed)
+
+    def assign(self, placements: dict[int, tuple[int, float]]) -> None:
+        """Move documents: ``row -> (cluster, similarity)``."""
+        self.db.executemany(
+            "UPDATE docs SET cluster = ?, similarity = ? WHERE row = ?",
+            [(c, round(s * _SIMILARITY_SCALE), r) for r, (c, s) in placements.items()],
+        )
+
+    def new_cluster_ids(self, n: int) -> list[int]:
+        """``n`` cluster ids never handed out before."""
+        (first,) = self.db.execute("SELECT value FROM header WHERE name = 'next_cluster'").fetchone()
+        first = int(first)
+        self.db.execute("UPDATE header SET value = ? WHERE name = 'next_cluster'", (str(first + n),))
+        return list(range(first, first + n))
+
+    def put_clusters(self, clusters: dict[int, tuple[int, int]]) -> None:
+        """Set ``cluster -> (canonical row, size)``."""
+        self.db.executemany("INSERT OR REPLACE INTO clusters VALUES (?, ?, ?)", [(c, r, n) for c, (r, n) in clusters.items()])
+
+    def drop_clusters(self, clusters: Sequence[int]) -> None:
+        """Forget clusters that no longer have members."""
+        self.db.execute(f"DELETE FROM clusters WHERE id IN {_IN}", (json.dumps([int(c) for c in clusters]),))
+
+    def clusters(self) -> Iterator[tuple[int, str, list[tuple[str, float]]]]:
+        """Every cluster with its canonical id and members, by cluster id."""
+        query = (
+            "SELECT d.cluster, d.id, d.similarity, d.row = c.canonical FROM docs d "
+            "JOIN clusters c ON c.id = d.cluster ORDER BY d.cluster, d.row"
+        )
+        for cluster, rows in groupby(self.db.execute(query), key=lambda r: r[0]):
+            members = list(rows)
+            canonical = next(i for _, i, _, is_canonical in members if is_canonical)
+            yield cluster, canonical, [(i, s / _SIMILARITY_SCALE) for _, i, s, _ in members]
+
+    def counts(self) -> dict[str, int]:
+        """Documents, clusters, duplicates, largest cluster, bytes on disk and of stored text."""
+        one = self.db.execute
+        page_size = one("PRAGMA page_size").fetchone()[0]
+        pages = one("PRAGMA page_count").fetchone()[0] - one("PRAGMA freelist_count").fetchone()[0]
+        return {
+            "documents": one("SELECT COUNT(*) FROM docs").fetchone()[0],
+            "clusters": one("SELECT COUNT(*) FROM clusters").fetchone()[0],
+            "duplicates": one("SELECT COALESCE(SUM(size), 0) FROM clusters WHERE size > 1").fetchone()[0],
+            "largest": one("SELECT COALESCE(MAX(size), 0) FROM clusters").fetchone()[0],
+            "bytes": page_size * pages,
+            "text_bytes": one("SELECT COALESCE(SUM(LENGTH(key)), 0) FROM texts").fetchone()[0],
+        }
+
+    def close(self) -> None:
+        """Checkpoint the journal into the file and close."""
+        self.db.close()

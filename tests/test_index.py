@@ -1,0 +1,240 @@
+"""The incremental index, on both backends: SQLite (a file) and Redis (a server the
+tests start on 127.0.0.1 with a random port, and stop)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import dedup
+from dedup import Document, Index, IndexSettingsError
+
+from test_variants import variants
+
+WORKER = """
+import json, sys
+import dedup
+location, path, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+docs = [dedup.Document(**json.loads(line)) for line in open(path, encoding="utf-8")]
+index = dedup.Index(location)
+for lo in range(0, len(docs), size):
+    index.add(docs[lo:lo + size])
+    print(lo + size, flush=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server); .ci/run installs it")
+    pytest.importorskip("redis", reason="the redis package is not installed (extra dedup[redis])")
+    port = _free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    yield port
+    server.terminate()
+    server.wait(10)
+
+
+_DB_NUMBERS = iter(range(16))
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def location(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "index.sqlite")
+    port = request.getfixturevalue("redis_server")
+    url = f"redis://127.0.0.1:{port}/{next(_DB_NUMBERS) % 16}"
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture(scope="module")
+def corpus(seed_docs) -> list[Document]:
+    docs = list(seed_docs)
+    for seed in seed_docs:
+        docs.extend(variants(seed))
+    random.Random(7).shuffle(docs)
+    return docs
+
+
+def _partition(groups) -> list[list[str]]:
+    return sorted(sorted(ids) for ids in groups)
+
+
+def _index_partition(index: Index) -> list[list[str]]:
+    return _partition([m["doc_id"] for m in c["members"]] for c in index.clusters())
+
+
+@pytest.fixture(scope="module")
+def batch_partition(corpus) -> list[list[str]]:
+    result = dedup.find_clusters(corpus, workers=1, learn_templates=False)
+    return _partition([m.doc_id for m in c.members] for c in result.clusters)
+
+
+def test_five_daily_slices_give_the_batch_partition(location, corpus, batch_partition) -> None:
+    index = Index(location)
+    for day in range(5):
+        index.add(corpus[day::5])
+    assert _index_partition(index) == batch_partition
+    stats = index.stats()
+    assert stats["documents"] == sum(len(p) for p in batch_partition)
+    assert stats["clusters"] == len(batch_partition)
+
+
+def test_other_settings_are_refused(location, seed_docs) -> None:
+    Index(location, ngram=3).add(seed_docs[:1])
+    with pytest.raises(IndexSettingsError, match=r"ngram: index has 3, asked 5"):
+        Index(location, ngram=5)
+    assert Index(location).settings.ngram == 3  # no options: the index's own settings
+
+
+def test_query_answers_without_storing(location, seed_docs) -> None:
+    index = Index(location)
+    added = index.add(seed_docs[:2])
+    before = index.stats()["documents"]
+    copy = Document("copy", seed_docs[0].text[: len(seed_docs[0].text) * 2 // 3])
+    fresh = Document("fresh", seed_docs[3].text)
+    found = {m.doc_id: m for m in index.query([copy, fresh])}
+    assert found["copy"].cluster_id == added[0].cluster_id and not found["copy"].is_new_cluster
+    assert found["copy"].evidence is not None and found["copy"].similarity >= 0.45
+    assert found["fresh"].cluster_id is None and found["fresh"].is_new_cluster
+    assert index.stats()["documents"] == before
+
+
+def test_cluster_ids_are_stable_and_the_canonical_follows_the_most_complete_copy(location, seed_docs) -> None:
+    seed = seed_docs[3]
+    half = Document("half", seed.text[: len(seed.text) // 2])
+    first = Index(location).add([half])[0]
+    assert first.is_new_cluster and first.canonical_id == "half"
+    again = Index(location).add([Document("full", seed.text)])  # another process, another day
+    full = next(m for m in again if m.doc_id == "full")
+    assert full.cluster_id == first.cluster_id and not full.is_new_cluster
+    assert full.canonical_id == "full"
+    clusters = {c["cluster_id"]: c for c in Index(location).clusters()}
+    assert clusters[first.cluster_id]["canonical_id"] == "full"
+
+
+def test_adding_a_stored_id_again_changes_nothing(location, seed_docs) -> None:
+    index = Index(location)
+    first = index.add(seed_docs[:2])
+    stats = index.stats()
+    second = index.add(seed_docs[:2])  # the stored documents, not their embedded articles again
+    assert [(m.doc_id, m.cluster_id) for m in second] == [(m.doc_id, m.cluster_id) for m in first if not m.parent_id]
+    assert index.stats()["documents"] == stats["documents"]
+
+
+def test_remove_takes_documents_out_and_reclusters(location, seed_docs) -> None:
+    seed = seed_docs[0]
+    index = Index(location)
+    copies = [Document("a", seed.text), Document("b", seed.text[: len(seed.text) // 2])]
+    index.add(copies)
+    assert index.remove(["a", "missing"]) == 1
+    clusters = list(index.clusters())
+    by_member = {m["doc_id"]: c for c in clusters for m in c["members"]}
+    assert "a" not in by_member and by_member["b"]["canonical_id"] == "b"
+    assert index.remove(["a"]) == 0
+
+
+def _write_jsonl(path: Path, docs: list[Document]) -> None:
+    path.write_text(
+        "".join(json.dumps({"id": d.id, "text": d.text}, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8"
+    )
+
+
+def _worker(location: str, path: Path, size: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    return subprocess.Popen([sys.executable, "-c", WORKER, location, str(path), str(size)],
+                            stdout=subprocess.PIPE, text=True, env=env)
+
+
+def test_concurrent_writers_lose_nothing(location, corpus, batch_partition, tmp_path) -> None:
+    Index(location)  # create it before the writers race
+    workers = []
+    for k in range(3):
+        path = tmp_path / f"slice{k}.jsonl"
+        _write_jsonl(path, corpus[k::3])
+        workers.append(_worker(location, path, 2))
+    for w in workers:
+        assert w.wait(300) == 0
+    assert _index_partition(Index(location)) == batch_partition
+
+
+def test_a_writer_killed_mid_add_leaves_whole_documents(location, corpus, batch_partition, tmp_path) -> None:
+    path = tmp_path / "all.jsonl"
+    _write_jsonl(path, corpus)
+    rng = random.Random(11)
+    for _ in range(3):
+        writer = _worker(location, path, 1)
+        writer.stdout.readline()  # it has stored something: now kill it at a random moment
+        time.sleep(rng.uniform(0.0, 0.3))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        index = Index(location)
+        stats = index.stats()
+        stored = {m["doc_id"] for c in index.clusters() for m in c["members"]}
+        assert len(stored) == stats["documents"]  # every stored document sits in a cluster
+        assert sum(c["size"] for c in index.clusters()) == stats["documents"]
+        assert index.query(corpus[:1])[0].canonical_id  # it answers
+    index = Index(location)
+    index.add(corpus)  # the rest; what was stored is kept as it is
+    assert _index_partition(index) == batch_partition
+
+
+def test_cli_add_query_stats_export(tmp_path, seed_docs) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    seeds = str(Path(__file__).resolve().parent.parent / "seeds")
+    db = str(tmp_path / "news.sqlite")
+    run = CliRunner().invoke
+    added = run(main, ["index", "add", db, seeds, "-q"])
+    assert added.exit_code == 0, added.output
+    assert "stored or found 8: already stored 0, copies of a stored story 0, new stories 8" in added.output
+    again = run(main, ["index", "add", db, seeds, "-q"])
+    assert "already stored 5" in again.output  # a re-run stores nothing twice
+    copy = tmp_path / "copy.jsonl"
+    _write_jsonl(copy, [Document("copy", seed_docs[1].text)])
+    queried = run(main, ["index", "query", db, str(copy), "-q", "--format", "jsonl", "-o", str(tmp_path / "q.jsonl")])
+    assert queried.exit_code == 0, queried.output
+    rows = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["doc_id"] == "copy" and rows[0]["canonical_id"] == seed_docs[1].id
+    assert rows[0]["evidence"]["jaccard"] == 1.0
+    stats = json.loads(run(main, ["index", "stats", db]).output)
+    assert stats["documents"] == 8 and stats["settings"]["ngram"] == 3
+    exported = run(main, ["index", "export", db, "-o", str(tmp_path / "c.jsonl")])
+    assert exported.exit_code == 0
+    assert len((tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()) == 8
+    refused = run(main, ["index", "add", db, seeds, "-q", "--embedded", "drop"])
+    assert refused.exit_code == 1 and "embedded: index has" in refused.output
