@@ -260,22 +260,10 @@ class Index:
     def _buckets(self, shingles: ShingleSets) -> np.ndarray:
         return (shingles.values >> np.uint64(64 - self.df_bits)).astype(np.int64)
 
-    def _common(self, shingles: ShingleSets, batch_values: np.ndarray, batch_counts: np.ndarray) -> np.ndarray:
-        """Which shingles are common: the stored counters plus the batch's own documents."""
-        df = self.store.df(self._buckets(shingles))
-        if batch_values.size:
-            at = np.minimum(np.searchsorted(batch_values, shingles.values), batch_values.size - 1)
-            df += np.where(batch_values[at] == shingles.values, batch_counts[at], 0)
-        return df > self.settings.common_df
-
     def _neighbourhood(self, batch: Batch, seeds: list[StoredDoc]) -> _Neighbourhood:
         """Find the stored clusters ``batch`` (and ``seeds``) verify against, grow to a fixed
         point, and re-cluster all of it."""
-        batch_values, batch_counts = np.unique(shingle_keys(batch.keys, self.settings.ngram).values, return_counts=True)
-
-        def common(shingles: ShingleSets) -> np.ndarray:
-            return self._common(shingles, batch_values, batch_counts)
-
+        common = _Common(self, shingle_keys(batch.keys, self.settings.ngram))
         stored = {d.row: d for d in seeds}
         frontier_keys = list(batch.keys) + [d.key for d in seeds]
         frontier_bands = list(batch.bands) + [d.bands for d in seeds]
@@ -384,3 +372,28 @@ class Index:
 
 
 _EMPTY = Batch([], [], [], [])
+
+
+class _Common:
+    """Which shingles are common (in more than ``common_df`` documents): the stored
+    counters plus the batch's own documents. The counts of the batch's shingles are
+    looked up once; those of stored neighbours as they come."""
+
+    def __init__(self, index: Index, batch: ShingleSets) -> None:
+        self.index = index
+        self.values, counts = np.unique(batch.values, return_counts=True)
+        self.df = self._stored(self.values) + counts
+
+    def _stored(self, values: np.ndarray) -> np.ndarray:
+        return self.index.store.df((values >> np.uint64(64 - self.index.df_bits)).astype(np.int64))
+
+    def __call__(self, shingles: ShingleSets) -> np.ndarray:
+        values = shingles.values
+        df = np.zeros(values.size, dtype=np.int64)
+        known = np.zeros(values.size, dtype=bool)
+        if self.values.size:
+            at = np.minimum(np.searchsorted(self.values, values), self.values.size - 1)
+            known = self.values[at] == values
+            df[known] = self.df[at[known]]
+        df[~known] = self._stored(values[~known])
+        return df > self.index.settings.common_df

@@ -4,8 +4,7 @@ Keys, under one prefix: ``header`` (hash), ``seq`` and ``next_cluster`` (counter
 ``rows`` (sorted set of rows, for catching up), ``ids`` (id -> row), ``meta``,
 ``bands`` and ``texts`` (row -> packed fields), ``place`` (row -> cluster and
 similarity), ``members:<cluster>`` (sets of rows), ``clusters`` (cluster ->
-canonical row and size), and ``df`` (a string of byte counters, updated with
-``BITFIELD ... OVERFLOW SAT``). A write runs under a lock key and is sent as one
+canonical row and size), and ``df`` (pages of byte counters). A write runs under a lock key and is sent as one
 ``MULTI``/``EXEC`` pipeline, so a writer that dies mid-way stores nothing. The lock
 expires after ``lock_seconds``; a lock left by a dead process of this machine is
 taken over at once.
@@ -23,12 +22,12 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .store import DF_MAX, NewDoc, StoredDoc, pack_bands, pack_key, unpack_bands, unpack_key
+from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, pack_key, unpack_bands, unpack_key
 
 _CHUNK = 2000  # commands or fields per round trip
 
 
-class RedisStore:
+class RedisStore(PagedCounters):
     """A :class:`dedup.index.store.Store` on the Redis server at ``url``."""
 
     def __init__(self, url: str, prefix: str = "dedup:", lock_seconds: float = 30.0) -> None:
@@ -134,26 +133,16 @@ class RedisStore:
         rows = {int(r) for members in pipe.execute() for r in members}
         return sorted(rows - self._deleted)
 
-    def df(self, buckets: np.ndarray) -> np.ndarray:
-        """Document-frequency counters at ``buckets``."""
-        out = []
-        for lo in range(0, buckets.size, _CHUNK):
-            command = self.db.bitfield(self._k("df"))
-            for b in buckets[lo : lo + _CHUNK].tolist():
-                command.get("u8", f"#{b}")
-            out.extend(command.execute())
-        return np.array(out, dtype=np.int64)
+    def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
+        found = {}
+        for lo in range(0, len(pages), _CHUNK):
+            part = pages[lo : lo + _CHUNK]
+            found.update({p: v for p, v in zip(part, self.db.hmget(self._k("df"), part)) if v is not None})
+        return found
 
-    def add_df(self, buckets: np.ndarray, delta: int) -> None:
-        """Add ``delta`` to the counters at ``buckets`` (saturating; a full counter stays full)."""
-        values, times = np.unique(buckets, return_counts=True)
-        stuck = self.df(values) >= DF_MAX
-        for lo in range(0, values.size, _CHUNK):
-            command = self._tx.bitfield(self._k("df"), default_overflow="SAT")
-            for b, n, full in zip(values[lo : lo + _CHUNK].tolist(), times[lo : lo + _CHUNK].tolist(), stuck[lo:]):
-                if not full:
-                    command.incrby("u8", f"#{b}", int(n) * delta)
-            command.execute()
+    def _write_pages(self, pages: dict[int, bytes]) -> None:
+        if pages:
+            self._tx.hset(self._k("df"), mapping=pages)
 
     def insert(self, docs: Sequence[NewDoc]) -> list[int]:
         """Store ``docs`` under new rows."""

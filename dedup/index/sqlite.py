@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .store import DF_PAGE_BITS, NewDoc, StoredDoc, add_counts, pack_bands, pack_key, unpack_bands, unpack_key
+from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, pack_key, unpack_bands, unpack_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -33,7 +33,7 @@ _IN = "(SELECT value FROM json_each(?))"
 _SIMILARITY_SCALE = 10_000  # similarities are stored as integers (2 bytes instead of 8)
 
 
-class SQLiteStore:
+class SQLiteStore(PagedCounters):
     """A :class:`dedup.index.store.Store` in the SQLite file at ``path``."""
 
     def __init__(self, path: str | Path, timeout: float = 600.0) -> None:
@@ -111,34 +111,12 @@ class SQLiteStore:
         query = f"SELECT row FROM docs WHERE cluster IN {_IN} ORDER BY row"
         return [r for (r,) in self.db.execute(query, (json.dumps([int(c) for c in clusters]),))]
 
-    def _pages(self, pages: np.ndarray) -> dict[int, np.ndarray]:
-        query = f"SELECT page, counts FROM df WHERE page IN {_IN}"
-        found = self.db.execute(query, (json.dumps(pages.tolist()),))
-        return {int(p): np.frombuffer(c, dtype=np.uint8) for p, c in found}
+    def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
+        found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(pages),))
+        return dict(found)
 
-    def df(self, buckets: np.ndarray) -> np.ndarray:
-        """Document-frequency counters at ``buckets``."""
-        pages = buckets >> DF_PAGE_BITS
-        stored = self._pages(np.unique(pages))
-        out = np.zeros(buckets.size, dtype=np.int64)
-        for page, counts in stored.items():
-            at = pages == page
-            out[at] = counts[buckets[at] & ((1 << DF_PAGE_BITS) - 1)]
-        return out
-
-    def add_df(self, buckets: np.ndarray, delta: int) -> None:
-        """Add ``delta`` to the counters at ``buckets``."""
-        buckets = np.sort(buckets)
-        pages = buckets >> DF_PAGE_BITS
-        starts = np.flatnonzero(np.concatenate(([True], pages[1:] != pages[:-1])))
-        stored = self._pages(pages[starts])
-        blank = np.zeros(1 << DF_PAGE_BITS, dtype=np.uint8)
-        updated = []
-        for lo, hi in zip(starts, np.append(starts[1:], buckets.size)):
-            page = int(pages[lo])
-            counts = add_counts(stored.get(page, blank), buckets[lo:hi] & ((1 << DF_PAGE_BITS) - 1), delta)
-            updated.append((page, counts.tobytes()))
-        self.db.executemany("INSERT OR REPLACE INTO df VALUES (?, ?)", updated)
+    def _write_pages(self, pages: dict[int, bytes]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO df VALUES (?, ?)", pages.items())
 
     def insert(self, docs: Sequence[NewDoc]) -> list[int]:
         """Store ``docs`` under rows after every row ever used."""

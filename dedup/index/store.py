@@ -91,6 +91,44 @@ def add_counts(page: np.ndarray, offsets: np.ndarray, delta: int) -> np.ndarray:
     return counts.astype(np.uint8)
 
 
+class PagedCounters:
+    """The document-frequency counters as pages of ``2**DF_PAGE_BITS`` bytes; a backend
+    only reads and writes whole pages (:meth:`_read_pages`, :meth:`_write_pages`)."""
+
+    def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
+        raise NotImplementedError
+
+    def _write_pages(self, pages: dict[int, bytes]) -> None:
+        raise NotImplementedError
+
+    def df(self, buckets: np.ndarray) -> np.ndarray:
+        """Document-frequency counters at ``buckets``."""
+        pages, where = np.unique(buckets >> DF_PAGE_BITS, return_inverse=True)
+        stored = self._read_pages(pages.tolist())
+        blank = bytes(1 << DF_PAGE_BITS)
+        table = np.frombuffer(b"".join(stored.get(p, blank) for p in pages.tolist()), dtype=np.uint8)
+        return table[(where.ravel() << DF_PAGE_BITS) + (buckets & _PAGE_MASK)].astype(np.int64)
+
+    def add_df(self, buckets: np.ndarray, delta: int) -> None:
+        """Add ``delta`` to the counters at ``buckets`` (one per entry)."""
+        if not buckets.size:
+            return
+        buckets = np.sort(buckets)
+        pages = buckets >> DF_PAGE_BITS
+        starts = np.flatnonzero(np.concatenate(([True], pages[1:] != pages[:-1])))
+        stored = self._read_pages(pages[starts].tolist())
+        blank = bytes(1 << DF_PAGE_BITS)
+        updated = {}
+        for lo, hi in zip(starts, np.append(starts[1:], buckets.size)):
+            page = int(pages[lo])
+            current = np.frombuffer(stored.get(page, blank), dtype=np.uint8)
+            updated[page] = add_counts(current, buckets[lo:hi] & _PAGE_MASK, delta).tobytes()
+        self._write_pages(updated)
+
+
+_PAGE_MASK = (1 << DF_PAGE_BITS) - 1
+
+
 class Store(Protocol):
     """Storage for :class:`dedup.index.Index`; every method is one short operation."""
 

@@ -1,0 +1,195 @@
+"""The incremental index: add and query speed, bytes on disk, and query latency at scale.
+
+Documents come from SaudiNewsNet, replicated with edits (as in ``bench_scale.py``) so that
+they hold real clusters. Signatures are precomputed: documents are prepared
+(``Index.prepare``: stripped, normalized, signed) before the clock starts, and the
+timings cover the index's own work: band lookups, exact verification on the stored
+text, re-clustering, and the transaction.
+
+1. SQLite: add ``--docs`` documents in batches of ``--batch``, then query ``--queries``
+   new edited copies; docs/s, and bytes per document on disk beyond the stored text.
+2. Redis, in the same run: the same add+query for ``--redis-docs`` documents with
+   ``dedup.Index`` on a Redis URL and with datasketch's ``MinHashLSH`` on its Redis
+   storage (insert + query with the same signatures); docs/s and the ratio. A
+   ``redis-server`` is started on 127.0.0.1 with a random port and stopped after.
+3. Latency: fill a SQLite index with ``--fill`` documents (whole texts, no stripping),
+   then time ``--probes`` single-document queries; p50 / p99 ms.
+
+    python benchmarks/bench_index.py [--docs 100000] [--fill 1000000] [--redis-docs 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import DATA, edited  # noqa: E402
+
+from dedup import Document, Index, passthrough  # noqa: E402
+from dedup.minhash import MinHasher  # noqa: E402
+from dedup.shingle import shingle_keys  # noqa: E402
+
+
+def add_then_query(index: Index, added: list[Document], queried: list[Document], batch: int) -> dict[str, float]:
+    """Prepare everything, then time adding in batches and querying in one batch."""
+    ready = [index.prepare(added[lo : lo + batch]) for lo in range(0, len(added), batch)]
+    probe = index.prepare(queried)
+    start = time.perf_counter()
+    for part in ready:
+        index.add(part)
+    add_s = time.perf_counter() - start
+    start = time.perf_counter()
+    index.query(probe)
+    query_s = time.perf_counter() - start
+    return {"add_s": add_s, "query_s": query_s, "docs": len(added) + len(queried)}
+
+
+def datasketch_redis(port: int, added: list[Document], queried: list[Document], index: Index) -> float:
+    """Seconds for datasketch MinHashLSH on Redis storage to insert ``added`` and query ``queried``."""
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    hasher = MinHasher(index.settings.num_perm, index.settings.seed)
+    ready = index.prepare(added + queried)
+    keys = [k for d, k in zip(ready.docs, ready.keys) if "parent_id" not in d.meta]  # the input documents
+    sigs = hasher.signatures(shingle_keys(keys, index.settings.ngram))
+    lsh = MinHashLSH(
+        threshold=index.settings.lsh_threshold, num_perm=index.settings.num_perm,
+        storage_config={"type": "redis", "basename": b"bench", "redis": {"host": "127.0.0.1", "port": port}},
+    )
+    hashes = [LeanMinHash(MinHash(num_perm=index.settings.num_perm, seed=index.settings.seed, hashvalues=s, scheme="affine32")) for s in sigs]
+    start = time.perf_counter()
+    with lsh.insertion_session() as session:
+        for d, h in zip(added, hashes):
+            session.insert(d.id, h)
+    for h in hashes[len(added):]:
+        lsh.query(h)
+    return time.perf_counter() - start
+
+
+def start_redis() -> tuple[subprocess.Popen, int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    for _ in range(500):
+        try:
+            redis.Redis(port=port).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.01)
+    return server, port
+
+
+def latency(path: Path, fill: int, probes: int, batch: int) -> tuple[float, float, float]:
+    """Fill an index with ``fill`` whole-text documents; p50 and p99 ms of one-document
+    queries (prepared beforehand), and p99 with preparation included."""
+    index = Index(path, strip=passthrough, df_bits=24)
+    for lo in range(0, fill, batch):
+        index.add(_slice(lo, min(lo + batch, fill)))
+        print(f"  filled {min(lo + batch, fill):,}", file=sys.stderr, flush=True)
+    fresh = Index(path, strip=passthrough)  # a new process's view: loads every band key once
+    singles = _slice(fill, fill + probes, replica_offset=1000)
+    ready = [fresh.prepare([d]) for d in singles]
+    fresh.query(ready[0])  # loads the band table
+    timings, whole = [], []
+    for d, one in zip(singles, ready):
+        start = time.perf_counter()
+        fresh.query(one)
+        timings.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        fresh.query([d])
+        whole.append(time.perf_counter() - start)
+    ms = np.array(timings) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), float(np.percentile(np.array(whole) * 1000, 99))
+
+
+_BASE: list[dict] = []
+
+
+def _slice(lo: int, hi: int, replica_offset: int = 0) -> list[Document]:
+    """Documents ``lo..hi`` of the endless edited replication of SaudiNewsNet."""
+    if not _BASE:
+        with gzip.open(DATA, "rt", encoding="utf-8") as fh:
+            _BASE.extend(json.loads(line) for line in fh)
+    docs = []
+    for n in range(lo, hi):
+        record = _BASE[n % len(_BASE)]
+        replica = n // len(_BASE) + replica_offset
+        rng = random.Random(n * 7919 + replica)
+        text = record["text"] if replica == 0 else edited(record["text"], rng)
+        docs.append(Document(f"{record['id']}~{replica}", text, date=record.get("date")))
+    return docs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--redis-docs", type=int, default=10_000)
+    parser.add_argument("--fill", type=int, default=1_000_000)
+    parser.add_argument("--probes", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=2, help="processes preparing documents (not timed)")
+    args = parser.parse_args()
+    if not DATA.exists():
+        print(f"{DATA} not found: nothing to measure")
+        return 0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Index(Path(tmp) / "bench.sqlite", workers=args.workers)
+        added, queried = _slice(0, args.docs), _slice(args.docs, args.docs + args.queries, replica_offset=500)
+        r = add_then_query(index, added, queried, args.batch)
+        stats = index.stats()
+        rows.append(("SQLite add", args.docs, r["add_s"], ""))
+        rows.append(("SQLite query", args.queries, r["query_s"], ""))
+        rows.append(("SQLite add+query", r["docs"], r["add_s"] + r["query_s"],
+                     f"{stats['bytes_per_document_beyond_text']:.0f} B/doc beyond text "
+                     f"({stats['bytes'] / 2**20:.0f} MiB, text {stats['text_bytes'] / 2**20:.0f} MiB); "
+                     f"{stats['clusters']:,} clusters, {stats['duplicates']:,} in duplicate clusters"))
+        if shutil.which("redis-server"):
+            server, port = start_redis()
+            try:
+                small, probe = added[: args.redis_docs], queried[: args.redis_docs // 10]
+                ours = Index(f"redis://127.0.0.1:{port}/0", workers=args.workers)
+                rr = add_then_query(ours, small, probe, args.batch)
+                theirs = datasketch_redis(port, small, probe, ours)
+                ours_s = rr["add_s"] + rr["query_s"]
+                rows.append(("Redis add+query (dedup)", rr["docs"], ours_s, f"{theirs / ours_s:.1f}x datasketch"))
+                rows.append(("Redis insert+query (datasketch MinHashLSH)", rr["docs"], theirs, ""))
+            finally:
+                server.terminate()
+                server.wait(10)
+        else:
+            print("redis-server not installed: Redis rows skipped", file=sys.stderr)
+        print("| operation | documents | seconds | docs/s | notes |")
+        print("|---|---|---|---|---|")
+        for name, n, seconds, note in rows:
+            print(f"| {name} | {n:,} | {seconds:.2f} | {n / seconds:,.0f} | {note} |")
+        if args.fill:
+            start = time.perf_counter()
+            p50, p99, p99_whole = latency(Path(tmp) / "fill.sqlite", args.fill, args.probes, 50_000)
+            print(f"\nquery latency, one new article against {args.fill:,} stored (SQLite; filled in "
+                  f"{time.perf_counter() - start:.0f} s): p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+                  f"(p99 {p99_whole:.2f} ms with normalizing and signing the article)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
