@@ -3,14 +3,16 @@
 Runs ``dedup.find_clusters`` with default options over the whole corpus, predicts DUP
 for a labelled pair when both ids land in one cluster, and prints precision, recall
 and F1 (PARTIAL pairs are not scored), the cluster-size distribution and the ten
-largest clusters. ``--errors`` lists every wrong pair with its exact scores.
+largest clusters. ``--errors`` lists every wrong pair with its exact scores; ``--set
+KEY=VALUE`` (repeatable) overrides one :class:`dedup.Settings` field.
 
-    python benchmarks/quality_arabic.py [--data DIR] [--errors]
+    python benchmarks/quality_arabic.py [--data DIR] [--errors] [--set common_df=20]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import sys
@@ -42,20 +44,33 @@ def load(data: Path) -> list[dedup.Document]:
     return docs
 
 
-def result_sets(result: dedup.Result):
+def overrides(assignments: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` strings as :class:`dedup.Settings` options, each value of its field's type."""
+    defaults = dedup.Settings()
+    fields = {f.name for f in dataclasses.fields(defaults)}
+    options: dict[str, object] = {}
+    for assignment in assignments:
+        key, _, value = assignment.partition("=")
+        if key not in fields:
+            raise SystemExit(f"--set: unknown setting {key!r}")
+        kind = type(getattr(defaults, key))
+        options[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return options
+
+
+def result_sets(result: dedup.Result, settings: dedup.Settings):
     """Shingle sets of every stripped body of ``result`` (for corpus frequencies)."""
-    return shingle([s.body for s in result.stripped.values()], dedup.Settings().ngram)
+    return shingle([s.body for s in result.stripped.values()], settings.ngram)
 
 
-def diagnose(result: dedup.Result, wrong: list[dict]):
+def diagnose(result: dedup.Result, wrong: list[dict], settings: dedup.Settings):
     """For each wrong pair: where the flow decided it (LSH, verification, chain guard)."""
-    settings = dedup.Settings()
     texts = [result.stripped[p[k]].body for p in wrong for k in ("a", "b")]
     sets = shingle(texts, settings.ngram)
     sigs = MinHasher(settings.num_perm, settings.seed).signatures(sets)
     keys = settings.bands.keys(sigs)
     pairs = np.arange(len(texts)).reshape(-1, 2)
-    corpus = result_sets(result)
+    corpus = result_sets(result, settings)
     common = np.isin(sets.values, corpus.values[common_mask(corpus, settings.common_df)])
     sc = score_pairs(sets, pairs, common, settings.min_specific)
     edge = accepts(settings.thresholds, sets.sizes[pairs[:, 0]], sets.sizes[pairs[:, 1]], sc)
@@ -77,7 +92,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--pairs", default="pairs-dev.jsonl")
     parser.add_argument("--errors", action="store_true", help="list every wrong pair")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one Settings field (repeatable)")
     args = parser.parse_args()
+    options = overrides(args.set)
     if not (args.data / "saudinewsnet.jsonl.gz").exists():
         print(f"SaudiNewsNet not found under {args.data}: nothing to measure")
         return 0
@@ -86,7 +104,7 @@ def main() -> int:
     pairs = [json.loads(line) for line in open(args.data / args.pairs, encoding="utf-8")]
 
     start = time.perf_counter()
-    result = dedup.find_clusters(docs)
+    result = dedup.find_clusters(docs, **options)
     elapsed = time.perf_counter() - start
     cluster_of = {m.doc_id: c.id for c in result.clusters for m in c.members}
     assert len(cluster_of) == len(result.documents), "a document is missing from the clusters"
@@ -108,6 +126,8 @@ def main() -> int:
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
+    if options:
+        print(f"settings overridden: {options}")
     print(f"documents {len(result.documents)}  clusters {len(result.clusters)}  "
           f"in duplicate clusters {result.duplicates}  time {elapsed:.1f}s ({len(docs) / elapsed:.0f} docs/s)")
     print(f"stats {dict(result.stats)}")
@@ -132,7 +152,7 @@ def main() -> int:
     if args.errors and wrong:
         print()
         print("wrong pairs: label, stage, exact scores on the stripped bodies, annotator's reason")
-        for p, stage, scores in diagnose(result, wrong):
+        for p, stage, scores in diagnose(result, wrong, dedup.Settings(**options)):
             print(f"  {p['label']} {p['a']} {p['b']} [{stage}] {scores}  {p['reason'][:100]}")
     return 0
 
