@@ -17,10 +17,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .index import Index, IndexSettingsError
+from .engines import ENGINES, executor_for
 from .io import Fields, InputError, ReadStats, atomic_path, read_documents
 from .model import Document, Match
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
+from .stages import Plan, read_rows, run_stages
 from .report import record, render_html, render_text, write_csv, write_documents, write_jsonl, write_parquet
 
 _EMBEDDED = click.Choice(["split", "drop", "keep"])
@@ -222,6 +224,46 @@ def strip(
                 console.print(result.body, markup=False)
     _write_errors(stats, errors_file)
     click.echo(f"accounting: {stats.summary()}", err=True)
+
+
+@main.command()
+@_input_options
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where the stages keep their files; a folder holding an interrupted run is resumed.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Run the stages on local processes or on Ray.")
+@click.option("--ray-address", default=None, help="The Ray cluster to use (default: a local Ray instance).")
+@click.option("--shard-docs", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Documents per input shard (the unit of work and of resuming).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True,
+              help="The report rows: FOLDER/clusters.parquet, also FOLDER/clusters.jsonl with jsonl.")
+def run(paths: tuple[Path, ...], output: Path | None, id_field: str, text_field: str, on_error: str,
+        skip_bad: bool, errors_file: Path | None, embedded: str, workers: int | None, quiet: bool, folder: Path,
+        engine: str, ray_address: str | None, shard_docs: int, fmt: str) -> None:
+    """Cluster the documents under PATHS stage by stage, with files between stages.
+
+    For dumps larger than memory, and for Ray clusters (the folder must then be on storage
+    every worker reaches). Stopped runs resume where they stopped: run the same command
+    again. The rows are those of `dedup report --format parquet`.
+    """
+    stats = ReadStats()
+    plan = Plan(folder, Settings(embedded=embedded), shard_docs=shard_docs)
+    try:
+        with _StageProgress(quiet) as progress:
+            docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
+            counts = run_stages(plan, docs, executor_for(engine, workers, ray_address), progress,
+                                describe=stats.summary)
+    except (InputError, DuplicateIdError, ValueError, ImportError) as err:
+        raise click.ClickException(str(err)) from None
+    _write_errors(stats, errors_file)
+    if fmt == "jsonl":
+        with atomic_path(output or folder / "clusters.jsonl") as temp, open(temp, "w", encoding="utf-8") as fh:
+            for row in read_rows(plan):
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    click.echo(
+        f"accounting: {counts['input']} / documents {counts['documents']} / embedded articles split out {counts['embedded']} / "
+        f"clustered {counts['documents'] + counts['embedded']} in {counts['clusters']} clusters "
+        f"({counts['duplicates']} in duplicate clusters) -> {folder / 'clusters.parquet'}", err=True)
 
 
 @main.group()

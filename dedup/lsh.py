@@ -110,14 +110,23 @@ def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.nda
     starts_bucket = np.ones(ranked.size, dtype=bool)
     starts_bucket[1:] = ranked[1:] != ranked[:-1]
     starts_bucket[::n] = True  # every band starts afresh
+    return sorted_bucket_pairs(members, starts_bucket, max_bucket)
+
+
+def sorted_bucket_pairs(members: np.ndarray, starts_bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs within buckets laid out one after another: ``starts_bucket`` flags the first
+    entry of each bucket, whose ``members`` come in row order. A bucket of at most
+    ``max_bucket`` members gives all its pairs; a larger one a star from its first member
+    and a chain through the rest."""
+    total = members.size
     starts = np.flatnonzero(starts_bucket)
-    sizes = np.diff(np.append(starts, ranked.size))
+    sizes = np.diff(np.append(starts, total))
     size = np.repeat(sizes, sizes)  # bucket size of every entry
-    rank = np.arange(ranked.size) - np.repeat(starts, sizes)  # position inside its bucket
+    rank = np.arange(total) - np.repeat(starts, sizes)  # position inside its bucket
     small = size <= max_bucket
     # Small buckets: every entry pairs with each later entry of its bucket.
     later = np.where(small, size - 1 - rank, 0)
-    left = np.repeat(np.arange(ranked.size), later)
+    left = np.repeat(np.arange(total), later)
     step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later) + 1
     pairs_first = [members[left]]
     pairs_second = [members[left + step]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -80,6 +81,7 @@ class Settings:
     max_bucket: int = 100
     embedded: str = "split"
     learn_templates: bool = True
+    template_docs: int = 10_000
 
     @property
     def thresholds(self) -> Thresholds:
@@ -139,13 +141,19 @@ class Deduplicator:
         self.chunk = chunk  # documents per task of the per-document stages
         self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
 
-    def stripper_for(self, documents: list[Document]) -> Stripper:
-        """The hook used for ``documents``: the given one, or the default with learned templates."""
+    def stripper_for(self, documents: Iterable[Document]) -> Stripper:
+        """The hook used for ``documents``: the given one, or the default with templates
+        learned from the first ``settings.template_docs`` documents of each source."""
         if self.strip is not None:
             return self.strip
-        with_source = [d for d in documents if d.source]
-        templates = boilerplate.learn_templates(with_source) if with_source and self.settings.learn_templates else None
-        return ChromeStripper(templates, self.settings.embedded)
+        sample: list[Document] = []
+        if self.settings.learn_templates:
+            taken: Counter[str] = Counter()
+            for doc in documents:
+                if doc.source and taken[doc.source] < self.settings.template_docs:
+                    taken[doc.source] += 1
+                    sample.append(doc)
+        return ChromeStripper(boilerplate.learn_templates(sample) if sample else None, self.settings.embedded)
 
     def run(self, documents: Iterable[Document], progress: Progress | None = None) -> Result:
         """Cluster ``documents`` (and the embedded articles split out of them).
@@ -345,6 +353,8 @@ def find_clusters(
     strip: Stripper | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
     **options: object,
 ) -> Result:
     """Cluster ``documents`` into copies of the same story.
@@ -355,5 +365,12 @@ def find_clusters(
     (:class:`ChromeStripper`); pass :func:`passthrough` to hash whole texts.
     ``workers`` (default: all cores) run the per-document stages; results are the same
     for any number. ``progress(stage, done, total)`` is told how each stage advances.
+    ``engine="ray"`` runs the staged flow (:mod:`dedup.stages`) on Ray (a local
+    instance, or the cluster at ``ray_address``), with the same result.
     """
-    return Deduplicator(Settings(**options), strip, workers).run(documents, progress)  # type: ignore[arg-type]
+    settings = Settings(**options)  # type: ignore[arg-type]
+    if engine == "local":
+        return Deduplicator(settings, strip, workers).run(documents, progress)
+    from .engines import executor_for, staged_clusters
+
+    return staged_clusters(documents, settings, executor_for(engine, workers, ray_address), strip, progress)

@@ -34,7 +34,7 @@ from .bandtable import BandTable, combine
 from .store import IndexSettingsError, NewDoc, Store, StoredDoc
 
 SCHEMA_VERSION = 1
-_SETTINGS = [f.name for f in fields(Settings) if f.name != "learn_templates"]
+_SETTINGS = [f.name for f in fields(Settings) if f.name not in ("learn_templates", "template_docs")]
 
 
 def _dedup_version() -> str:

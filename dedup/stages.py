@@ -1,0 +1,559 @@
+"""The flow stage by stage over files: for dumps larger than memory, resumable, and the
+unit of work any executor runs (local processes, or Ray: :mod:`dedup.engines`).
+
+Every task reads files and writes files (atomically); an executor runs the tasks of a
+stage, and a task whose output exists is not run again, so a killed run resumes where
+it stopped. The result equals :func:`dedup.find_clusters` on the same documents.
+
+``read``      documents -> ``raw/part-K.parquet`` shards (the driver streams the input once)
+``templates`` the first ``template_docs`` documents of each source -> ``templates.pkl``
+``sign``      per shard: strip, normalize, sign -> ``sign/docs-K.parquet`` (id, provenance,
+              normalized key) and ``sign/rows-K.npz`` (band keys of whole texts and windows)
+``df``        per shard, then per hash partition: shingles found in more than ``common_df``
+              documents -> ``df/common-P.npy``
+``bands``     per shard, then per hash partition: bucket the band keys -> ``pairs/P.npy``
+``verify``    per chunk of candidate pairs: exact scores on shingles recomputed from the
+              keys of only the documents the chunk needs -> ``edges/C.npz``
+``cluster``   one task: the chain-guarded clustering of the documents that have edges
+              (their shingles only), every other document a cluster of its own ->
+              ``clusters.parquet`` (the rows of ``dedup report --format parquet``)
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .candidates import signed_rows
+from .cluster import Provenance, cluster
+from .io import atomic_path, require
+from .lsh import sorted_bucket_pairs
+from .minhash import MinHasher
+from .model import Cluster, Document, Evidence, Member
+from .pipeline import Deduplicator, Grouping, Result, Settings, Stripper, document_date, to_cluster
+from .report.records import COLUMNS
+from .shingle import ShingleSets, shingle_keys
+from .verify import verify
+
+#: ``run(function, argument_tuples)`` -> results in order; what an executor provides.
+Executor = Callable[[Callable, list[tuple]], list]
+_KIND_SHIFT = 62  # row ids: kind (whole text 0, window 1) << 62 | document << 20 | window number
+_DOC_SHIFT = 20
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a staged run keeps its files and how it splits the work."""
+
+    folder: Path
+    settings: Settings
+    shard_docs: int = 10_000
+    partitions: int = 16
+    pair_chunk: int = 200_000
+    keep_objects: bool = False  # also keep what stripping made of each document, and the clusters, pickled
+
+    def path(self, *parts: str) -> Path:
+        return self.folder.joinpath(*parts)
+
+    def output(self, task: str, number: int) -> Path:
+        """The file task ``task`` number ``number`` writes last: it exists once the task is done."""
+        folder, name = _OUTPUTS[task]
+        return self.folder / folder / name.format(number)
+
+
+_OUTPUTS = {
+    "sign": ("sign", "rows-{:05d}.npz"),
+    "df_map": ("df", "map-{:05d}.npz"),
+    "df_reduce": ("df", "common-{:03d}.npy"),
+    "bands_map": ("bands", "map-{:05d}.npz"),
+    "bands_reduce": ("pairs", "{:03d}.npy"),
+    "verify": ("edges", "{:05d}.npz"),
+}
+
+
+def _done(path: Path) -> bool:
+    return path.exists()
+
+
+def _save(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temp:
+        write(temp)
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    def write(temp: Path) -> None:
+        with open(temp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    _save(path, write)
+
+
+def _save_table(path: Path, columns: dict[str, list]) -> None:
+    pq = require("pyarrow.parquet", "parquet", path)
+    pa = require("pyarrow", "parquet", path)
+    _save(path, lambda temp: pq.write_table(pa.table(columns), temp))
+
+
+def _read_table(path: Path, columns: Sequence[str] | None = None) -> dict[str, list]:
+    pq = require("pyarrow.parquet", "parquet", path)
+    return pq.read_table(path, columns=list(columns) if columns else None).to_pydict()
+
+
+# -- read -------------------------------------------------------------------------------
+
+
+def write_shards(plan: Plan, documents: Iterable[Document], describe: Callable[[], str] = str) -> tuple[int, str]:
+    """Stream ``documents`` into ``raw/part-K.parquet`` shards; the number of shards and
+    ``describe()`` of the input once read (kept, so that a resumed run can tell it).
+    With shards from an earlier run present, the input is not read again."""
+    marker = plan.path("raw", "_shards.json")
+    if _done(marker):
+        kept = json.loads(marker.read_text())
+        return kept["shards"], kept["input"]
+    count = 0
+    batch: list[Document] = []
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) == plan.shard_docs:
+            _write_raw(plan, count, batch)
+            count, batch = count + 1, []
+    if batch or not count:
+        _write_raw(plan, count, batch)
+        count += 1
+    note = describe()
+    _save(marker, lambda temp: temp.write_text(json.dumps({"shards": count, "input": note}, ensure_ascii=False)))
+    return count, note
+
+
+def _write_raw(plan: Plan, number: int, docs: list[Document]) -> None:
+    _save_table(plan.path("raw", f"part-{number:05d}.parquet"), {
+        "id": [d.id for d in docs], "text": [d.text for d in docs], "source": [d.source for d in docs],
+        "url": [d.url for d in docs], "date": [d.date for d in docs],
+        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) for d in docs],
+    })
+
+
+def _raw_documents(plan: Plan, number: int) -> list[Document]:
+    t = _read_table(plan.path("raw", f"part-{number:05d}.parquet"))
+    return [Document(i, x, s, u, d, json.loads(m)) for i, x, s, u, d, m in
+            zip(t["id"], t["text"], t["source"], t["url"], t["date"], t["meta"])]
+
+
+# -- templates --------------------------------------------------------------------------
+
+
+def learn(plan: Plan, shards: int, strip: Stripper | None = None) -> None:
+    """Keep the stripping hook of the run: ``strip``, or the default with templates learned
+    from the first documents of each source."""
+    out = plan.path("templates.pkl")
+    if _done(out):
+        return
+    dedup = Deduplicator(plan.settings, strip)
+
+    def documents() -> Iterator[Document]:
+        for k in range(shards):
+            yield from _raw_documents(plan, k)
+
+    stripper = dedup.stripper_for(documents())
+    _save(out, lambda temp: temp.write_bytes(pickle.dumps(stripper)))
+
+
+# -- sign -------------------------------------------------------------------------------
+
+
+def sign_task(plan: Plan, number: int) -> None:
+    """Strip, normalize and sign one shard (its embedded articles split out too)."""
+    docs_path, rows_path = plan.path("sign", f"docs-{number:05d}.parquet"), plan.output("sign", number)
+    if _done(rows_path):
+        return
+    settings = plan.settings
+    stripper = pickle.loads(plan.path("templates.pkl").read_bytes())
+    docs, stripped, keys = Deduplicator(settings, stripper, workers=1).prepare(_raw_documents(plan, number), stripper)
+    hasher = MinHasher(settings.num_perm, settings.seed)
+    shingles = shingle_keys(keys, settings.ngram)
+    comparable = shingles.words >= settings.min_words
+    rows, owners = signed_rows(keys, hasher.signatures(shingles), comparable, hasher, settings.ngram, settings.window)
+    whole = int(comparable.sum())
+    kind = np.zeros(len(owners), dtype=np.int64)
+    kind[whole:] = 1
+    ordinal = np.zeros(len(owners), dtype=np.int64)  # window number within its document
+    windows = owners[whole:]
+    if windows.size:
+        firsts = np.flatnonzero(np.concatenate(([True], windows[1:] != windows[:-1])))
+        ordinal[whole:] = np.arange(windows.size) - np.repeat(firsts, np.diff(np.append(firsts, windows.size)))
+    _save_table(docs_path, {
+        "id": [d.id for d in docs], "source": [d.source for d in docs], "date": [document_date(d) for d in docs],
+        "parent_id": [d.meta.get("parent_id") for d in docs],
+        "removed": [len(d.text) - len(stripped[d.id].body) for d in docs],
+        "capped": [len(stripped[d.id].body) > settings.max_chars for d in docs],
+        "key": keys,
+    } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
+    for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
+        path = plan.path("sign", f"shingles-{number:05d}.{name}.npy")
+        _save(path, lambda temp, a=array: np.save(open(temp, "wb"), a))
+    _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=settings.bands.keys(rows))
+
+
+def _offsets(counts: Sequence[int]) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+
+def _partition(values: np.ndarray, partitions: int) -> np.ndarray:
+    """The hash partition of each (already well-mixed) 64-bit value."""
+    return (values % np.uint64(partitions)).astype(np.int64)
+
+
+# -- df ---------------------------------------------------------------------------------
+
+
+def df_map_task(plan: Plan, number: int) -> None:
+    """Each document's distinct shingles of one shard, split by hash partition."""
+    out = plan.output("df_map", number)
+    if _done(out):
+        return
+    values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
+    part = _partition(values, plan.partitions)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(plan.partitions + 1))
+    _save_npz(out, values=values[order], bounds=bounds)
+
+
+def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
+    """The shingles of one partition found in more than ``common_df`` documents."""
+    out = plan.output("df_reduce", partition)
+    if _done(out):
+        return
+    parts = []
+    for k in range(shards):
+        with np.load(plan.output("df_map", k)) as m:
+            lo, hi = m["bounds"][partition], m["bounds"][partition + 1]
+            parts.append(m["values"][lo:hi])
+    values, counts = np.unique(np.concatenate(parts), return_counts=True)
+    common = values[counts > plan.settings.common_df]
+    _save(out, lambda temp: np.save(open(temp, "wb"), common))
+
+
+def _common_values(plan: Plan) -> np.ndarray:
+    return np.sort(np.concatenate([np.load(plan.output("df_reduce", p)) for p in range(plan.partitions)]))
+
+
+# -- bands ------------------------------------------------------------------------------
+
+
+def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
+    """Band entries ``(band, key, row id)`` of one shard, split by hash partition."""
+    out = plan.output("bands_map", number)
+    if _done(out):
+        return
+    with np.load(plan.output("sign", number)) as r:
+        owner, kind, ordinal, keys = r["owner"], r["kind"], r["ordinal"], r["keys"]
+    row_id = (kind << _KIND_SHIFT) | ((owner + first_doc) << _DOC_SHIFT) | ordinal
+    n, bands = keys.shape
+    band = np.tile(np.arange(bands, dtype=np.int64), n)
+    key = keys.ravel()
+    row = np.repeat(row_id, bands)
+    part = _partition(key, plan.partitions)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(plan.partitions + 1))
+    _save_npz(out, band=band[order], key=key[order], row=row[order], bounds=bounds)
+
+
+def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
+    """Candidate pairs of documents from the buckets of one partition."""
+    out = plan.output("bands_reduce", partition)
+    if _done(out):
+        return
+    band, key, row = [], [], []
+    for k in range(shards):
+        with np.load(plan.output("bands_map", k)) as m:
+            lo, hi = m["bounds"][partition], m["bounds"][partition + 1]
+            band.append(m["band"][lo:hi])
+            key.append(m["key"][lo:hi])
+            row.append(m["row"][lo:hi])
+    band, key, row = np.concatenate(band), np.concatenate(key), np.concatenate(row)
+    order = np.lexsort((row, key, band))  # bucket after bucket, members in row order
+    band, key, row = band[order], key[order], row[order]
+    starts = np.ones(row.size, dtype=bool)
+    starts[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
+    first, second = sorted_bucket_pairs(row, starts, plan.settings.max_bucket)
+    doc_mask = np.int64((1 << (_KIND_SHIFT - _DOC_SHIFT)) - 1)
+    a, b = (first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask
+    keep = a != b
+    pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[keep], axis=0).reshape(-1, 2)
+    _save(out, lambda temp: np.save(open(temp, "wb"), pairs))
+
+
+def _all_pairs(plan: Plan) -> np.ndarray:
+    parts = [np.load(plan.output("bands_reduce", p)) for p in range(plan.partitions)]
+    return np.unique(np.concatenate(parts), axis=0).reshape(-1, 2)
+
+
+# -- verify -----------------------------------------------------------------------------
+
+
+def _shard_of(docs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    return np.searchsorted(offsets, docs, side="right") - 1
+
+
+def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
+    """The normalized keys of global documents ``docs`` (sorted), read shard by shard."""
+    keys: list[str] = []
+    shard_of = _shard_of(docs, offsets)
+    for k in np.unique(shard_of):
+        column = _read_table(plan.path("sign", f"docs-{int(k):05d}.parquet"), ["key"])["key"]
+        keys.extend(column[int(i - offsets[k])] for i in docs[shard_of == k])
+    return keys
+
+
+def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[ShingleSets, np.ndarray]:
+    """The shingle sets of global documents ``docs`` (sorted), read from the memory-mapped
+    shard files (only the slices they need), and which of their shingles are common."""
+    values, sizes, words = [np.zeros(0, dtype=np.uint64)], [], []
+    shard_of = _shard_of(docs, offsets)
+    for k in np.unique(shard_of):
+        stem = f"shingles-{int(k):05d}"
+        shard_values = np.load(plan.path("sign", f"{stem}.values.npy"), mmap_mode="r")
+        shard_offsets = np.load(plan.path("sign", f"{stem}.offsets.npy"))
+        shard_words = np.load(plan.path("sign", f"{stem}.words.npy"))
+        for local in (docs[shard_of == k] - offsets[k]).tolist():
+            lo, hi = shard_offsets[local], shard_offsets[local + 1]
+            values.append(np.asarray(shard_values[lo:hi]))
+            sizes.append(hi - lo)
+            words.append(shard_words[local])
+    shingles = ShingleSets(np.concatenate(values), _offsets(sizes), np.array(words, dtype=np.int64))
+    return shingles, np.isin(shingles.values, _common_values(plan))
+
+
+def verify_task(plan: Plan, chunk: int, pairs: np.ndarray, offsets: np.ndarray) -> None:
+    """Exact scores of one chunk of candidate pairs; keeps the verified edges."""
+    out = plan.output("verify", chunk)
+    if _done(out):
+        return
+    docs = np.unique(pairs)
+    shingles, common = _shingles_of(plan, docs, offsets)
+    edges, scores = verify(shingles, np.searchsorted(docs, pairs), plan.settings.thresholds, common)
+    _save_npz(out, edges=docs[edges].reshape(-1, 2), jaccard=scores.jaccard)
+
+
+# -- cluster ----------------------------------------------------------------------------
+
+
+def _doc_table(plan: Plan, shards: int) -> dict[str, list]:
+    columns = ("id", "source", "date", "parent_id", "removed", "capped")
+    table: dict[str, list] = {c: [] for c in columns}
+    for k in range(shards):
+        part = _read_table(plan.path("sign", f"docs-{k:05d}.parquet"), columns)
+        for c in columns:
+            table[c].extend(part[c])
+    table["words"] = np.concatenate(
+        [np.load(plan.path("sign", f"shingles-{k:05d}.words.npy")) for k in range(shards)]).tolist()
+    return table
+
+
+def cluster_task(plan: Plan, shards: int, chunks: int, offsets: np.ndarray) -> dict[str, int]:
+    """Cluster every document and write ``clusters.parquet``; the run's counts.
+
+    Only documents with a verified edge are clustered (on their own shingle sets);
+    every other document is a cluster of its own. Clusters are numbered as in a batch
+    run: largest first, then by canonical id.
+    """
+    out, counts_path = plan.path("clusters.parquet"), plan.path("counts.json")
+    if _done(out):
+        return json.loads(counts_path.read_text())
+    settings = plan.settings
+    found = [np.load(plan.output("verify", c)) for c in range(chunks)]
+    edges = np.concatenate([f["edges"] for f in found] + [np.zeros((0, 2), dtype=np.int64)]).astype(np.int64)
+    jaccard = np.concatenate([f["jaccard"] for f in found] + [np.zeros(0)])
+    table = _doc_table(plan, shards)
+    linked = np.unique(edges)
+    shingles, common = _shingles_of(plan, linked, offsets)
+    ids = [table["id"][i] for i in linked]
+    provenance = Provenance([table["date"][i] for i in linked], np.array([table["removed"][i] for i in linked]), ids)
+    groups = cluster(len(linked), np.searchsorted(linked, edges), shingles, settings.thresholds, provenance, common,
+                     jaccard)
+    grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
+    docs = [Document(i, "", table["source"][g], meta={"parent_id": table["parent_id"][g]} if table["parent_id"][g] else {})
+            for i, g in zip(ids, linked)]
+    grouped_docs = np.sort(np.array([linked[int(m)] for g in groups if g.members.size > 1 for m in g.members],
+                                    dtype=np.int64))
+    key_of = dict(zip(grouped_docs.tolist(), _keys_of(plan, grouped_docs, offsets)))  # for the words that differ
+    local_keys = [key_of.get(int(g), "") for g in linked]
+    multi = [to_cluster(0, g, docs, local_keys, grouping, settings.min_words) for g in groups if g.members.size > 1]
+    grouped = {m.doc_id for c in multi for m in c.members}
+    entries: list[tuple[int, str, Any]] = [(-c.size, c.canonical.id, c) for c in multi]
+    entries += [(-1, doc_id, i) for i, doc_id in enumerate(table["id"]) if doc_id not in grouped]
+    entries.sort(key=lambda t: (t[0], t[1]))
+    position = {doc_id: i for i, doc_id in enumerate(table["id"])}
+    with atomic_path(out) as temp:
+        writer = _RowWriter(temp)
+        for number, (_, _, item) in enumerate(entries, start=1):
+            if isinstance(item, int):
+                words = table["words"][item]
+                reason = (f"too short after stripping: {words} words (minimum {settings.min_words})"
+                          if words < settings.min_words else "no verified copy")
+                writer.add(table, item, number, table["id"][item], None, 1, reason)
+            else:
+                for m in item.members:
+                    writer.add(table, position[m.doc_id], number, item.canonical.id, m, item.size, item.reason)
+        writer.close()
+    counts = {
+        "documents": sum(p is None for p in table["parent_id"]), "embedded": sum(p is not None for p in table["parent_id"]),
+        "clusters": len(entries), "duplicates": sum(c.size for c in multi), "edges": int(len(edges)),
+        "too_short": sum(w < settings.min_words for w in table["words"]), "capped": int(sum(table["capped"])),
+    }
+    if plan.keep_objects:
+        _save(plan.path("clusters.pkl"), lambda temp: temp.write_bytes(pickle.dumps(multi)))
+    _save(counts_path, lambda temp: temp.write_text(json.dumps(counts)))
+    return counts
+
+
+class _RowWriter:
+    """The report rows (:data:`dedup.report.records.COLUMNS`), written to Parquet in batches."""
+
+    batch = 100_000
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, list] = {c: [] for c in COLUMNS}
+        self.writer = None
+
+    def add(self, table: dict[str, list], i: int, number: int, canonical: str, member: Any, size: int,
+            reason: str) -> None:
+        ev = member.evidence if member is not None else None
+        values = {
+            "doc_id": table["id"][i], "cluster_id": number,
+            "is_canonical": member.is_canonical if member is not None else True, "canonical_id": canonical,
+            "similarity": member.similarity if member is not None else 1.0,
+            "jaccard": ev.jaccard if ev else 1.0, "containment": ev.containment if ev else 1.0,
+            "specific": ev.specific if ev else 1.0, "cluster_size": size, "source": table["source"][i],
+            "stripped_chars": table["removed"][i], "parent_id": table["parent_id"][i], "reason": reason,
+            "differs": list(ev.differs) if ev else [],
+        }
+        for c in COLUMNS:
+            self.rows[c].append(values[c])
+        if len(self.rows["doc_id"]) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        pa = require("pyarrow", "parquet", self.path)
+        pq = require("pyarrow.parquet", "parquet", self.path)
+        table = pa.table(self.rows)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
+        self.rows = {c: [] for c in COLUMNS}
+
+    def close(self) -> None:
+        if self.rows["doc_id"] or self.writer is None:
+            self._flush()
+        self.writer.close()
+
+
+# -- the whole run ----------------------------------------------------------------------
+
+
+def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
+               progress: Callable[[str, int, int], None] | None = None, strip: Stripper | None = None,
+               describe: Callable[[], str] = str) -> dict[str, Any]:
+    """Run every stage (skipping finished tasks); the run's counts, the number of shards,
+    and ``describe()`` of the input (see :func:`write_shards`)."""
+    report = progress or (lambda stage, done, total: None)
+    _check_manifest(plan)
+    shards, note = write_shards(plan, documents, describe)
+    report("read", shards, shards)
+    learn(plan, shards, strip)
+    _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
+    offsets = _offsets([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
+    _check_unique_ids(plan, shards)
+    report("sign", shards, shards)
+    _dispatch(plan, executor, df_map_task, "df_map", [(plan, k) for k in range(shards)])
+    _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in range(plan.partitions)])
+    _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
+    _dispatch(plan, executor, bands_reduce_task, "bands_reduce",
+              [(plan, p, shards) for p in range(plan.partitions)])
+    pairs = _all_pairs(plan)
+    report("candidates", len(pairs), len(pairs))
+    chunks = [pairs[lo : lo + plan.pair_chunk] for lo in range(0, len(pairs), plan.pair_chunk)]
+    _dispatch(plan, executor, verify_task, "verify", [(plan, c, chunk, offsets) for c, chunk in enumerate(chunks)])
+    report("verify", len(pairs), len(pairs))
+    result = cluster_task(plan, shards, len(chunks), offsets)
+    report("cluster", result["clusters"], result["clusters"])
+    return {**result, "candidates": int(len(pairs)), "shards": shards, "input": note}
+
+
+def _dispatch(plan: Plan, executor: Executor, function: Callable, task: str, arguments: list[tuple]) -> None:
+    """Hand ``executor`` the tasks whose output does not exist yet (argument 1 is the number)."""
+    todo = [a for a in arguments if not _done(plan.output(task, a[1]))]
+    if todo:
+        executor(function, todo)
+
+
+def _check_manifest(plan: Plan) -> None:
+    """Refuse to resume a folder written with other settings."""
+    manifest = plan.path("manifest.json")
+    mine = {"settings": asdict(plan.settings), "shard_docs": plan.shard_docs, "partitions": plan.partitions,
+            "pair_chunk": plan.pair_chunk}
+    if manifest.exists():
+        theirs = json.loads(manifest.read_text())
+        if theirs != json.loads(json.dumps(mine)):
+            raise ValueError(f"{plan.folder} holds a run with other settings; use another folder")
+        return
+    _save(manifest, lambda temp: temp.write_text(json.dumps(mine, indent=1)))
+
+
+def _check_unique_ids(plan: Plan, shards: int) -> None:
+    from .pipeline import DuplicateIdError
+
+    seen: set[str] = set()
+    for k in range(shards):
+        for doc_id in _read_table(plan.path("sign", f"docs-{k:05d}.parquet"), ["id"])["id"]:
+            if doc_id in seen:
+                raise DuplicateIdError(f"duplicate document id {doc_id!r}")
+            seen.add(doc_id)
+
+
+def read_result(plan: Plan, shards: int, counts: dict[str, int]) -> Result:
+    """The :class:`dedup.Result` of a run made with ``keep_objects``: the same as
+    :func:`dedup.find_clusters` returns for the same documents."""
+    documents: dict[str, Document] = {}
+    stripped = {}
+    sizes = []
+    for k in range(shards):
+        queue = _raw_documents(plan, k)
+        part = _read_table(plan.path("sign", f"docs-{k:05d}.parquet"), ["id", "stripped"])
+        for doc_id, blob in zip(part["id"], part["stripped"]):
+            stripped[doc_id] = pickle.loads(blob)
+        for doc in queue:
+            documents[doc.id] = doc
+        for doc_id in part["id"]:  # embedded articles, depth first after their parent
+            for child in stripped[doc_id].children:
+                documents.setdefault(child.id, child)
+        offsets = np.load(plan.path("sign", f"shingles-{k:05d}.offsets.npy"))
+        sizes.extend(np.diff(offsets).tolist())
+    multi = {c.canonical.id: c for c in pickle.loads(plan.path("clusters.pkl").read_bytes())}
+    size_of = dict(zip(stripped, sizes))
+    clusters = []
+    for row in read_rows(plan):
+        if row["cluster_size"] > 1:
+            if row["is_canonical"]:
+                c = multi[row["doc_id"]]
+                clusters.append(Cluster(row["cluster_id"], documents[c.canonical.id], c.members, c.reason))
+            continue
+        doc_id = row["doc_id"]
+        one = Evidence(1.0, 1.0, 1.0, size_of[doc_id], 0, 0, ())
+        member = Member(doc_id, 1.0, True, one, row["parent_id"])
+        clusters.append(Cluster(row["cluster_id"], documents[doc_id], (member,), row["reason"]))
+    stats = {k: counts[k] for k in ("documents", "embedded", "too_short", "capped", "candidates", "edges")}
+    return Result(tuple(clusters), documents, stripped, stats)
+
+
+def read_rows(plan: Plan) -> list[dict[str, Any]]:
+    """The rows of ``clusters.parquet`` (one per document)."""
+    table = _read_table(plan.path("clusters.parquet"))
+    return [dict(zip(table, values)) for values in zip(*table.values())]
