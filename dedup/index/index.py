@@ -321,15 +321,26 @@ class Index:
 
     def _matches(self, area: _Neighbourhood, ids: list[int | None], new: list[bool],
                  every: bool = False) -> dict[str, Match]:
-        """The :class:`Match` of each batch document of ``area`` (of every document with ``every``)."""
+        """The :class:`Match` of each batch document of ``area``; with ``every``, also of each
+        stored one (those of groups without a batch document carry no evidence: they only
+        move or keep their place)."""
+        n = len(area.batch.docs)
         batch_ids = {d.id for d in area.batch.docs}
         matches = {}
         for cluster_id, is_new, group in zip(ids, new, area.grouping.groups):
-            cluster = to_cluster(0, group, area.docs, area.keys, area.grouping, self.settings.min_words)
-            for m in cluster.members:
-                if every or m.doc_id in batch_ids:
-                    matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
-                                              m.evidence, m.parent_id)
+            if (group.members < n).any():
+                cluster = to_cluster(0, group, area.docs, area.keys, area.grouping, self.settings.min_words)
+                for m in cluster.members:
+                    if every or m.doc_id in batch_ids:
+                        matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
+                                                  m.evidence, m.parent_id)
+            elif every:
+                canonical = area.docs[group.canonical].id
+                similarity = np.maximum(group.scores.jaccard, group.scores.containment)
+                for pos, sim in zip(group.members, similarity):
+                    doc = area.docs[int(pos)]
+                    matches[doc.id] = Match(doc.id, cluster_id, is_new, canonical, round(float(sim), 4), None,
+                                            doc.meta.get("parent_id"))
         return matches
 
     def _commit(self, area: _Neighbourhood, dropped: set[int] = frozenset()) -> tuple[dict[str, Match], list[int]]:
