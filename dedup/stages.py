@@ -384,9 +384,9 @@ def cluster_task(plan: Plan, shards: int, chunks: int, offsets: np.ndarray) -> d
                                     dtype=np.int64))
     key_of = dict(zip(grouped_docs.tolist(), _keys_of(plan, grouped_docs, offsets)))  # for the words that differ
     local_keys = [key_of.get(int(g), "") for g in linked]
-    multi = [to_cluster(0, g, docs, local_keys, grouping, settings.min_words) for g in groups if g.members.size > 1]
-    grouped = {m.doc_id for c in multi for m in c.members}
-    entries: list[tuple[int, str, Any]] = [(-c.size, c.canonical.id, c) for c in multi]
+    made = [to_cluster(0, g, docs, local_keys, grouping, settings.min_words) for g in groups]
+    grouped = set(ids)  # documents with an edge: in a cluster above, alone or not
+    entries: list[tuple[int, str, Any]] = [(-c.size, c.canonical.id, c) for c in made]
     entries += [(-1, doc_id, i) for i, doc_id in enumerate(table["id"]) if doc_id not in grouped]
     entries.sort(key=lambda t: (t[0], t[1]))
     position = {doc_id: i for i, doc_id in enumerate(table["id"])}
@@ -404,11 +404,11 @@ def cluster_task(plan: Plan, shards: int, chunks: int, offsets: np.ndarray) -> d
         writer.close()
     counts = {
         "documents": sum(p is None for p in table["parent_id"]), "embedded": sum(p is not None for p in table["parent_id"]),
-        "clusters": len(entries), "duplicates": sum(c.size for c in multi), "edges": int(len(edges)),
+        "clusters": len(entries), "duplicates": sum(c.size for c in made if c.size > 1), "edges": int(len(edges)),
         "too_short": sum(w < settings.min_words for w in table["words"]), "capped": int(sum(table["capped"])),
     }
     if plan.keep_objects:
-        _save(plan.path("clusters.pkl"), lambda temp: temp.write_bytes(pickle.dumps(multi)))
+        _save(plan.path("clusters.pkl"), lambda temp: temp.write_bytes(pickle.dumps(made)))
     _save(counts_path, lambda temp: temp.write_text(json.dumps(counts)))
     return counts
 
@@ -536,19 +536,18 @@ def read_result(plan: Plan, shards: int, counts: dict[str, int]) -> Result:
                 documents.setdefault(child.id, child)
         offsets = np.load(plan.path("sign", f"shingles-{k:05d}.offsets.npy"))
         sizes.extend(np.diff(offsets).tolist())
-    multi = {c.canonical.id: c for c in pickle.loads(plan.path("clusters.pkl").read_bytes())}
+    made = {c.canonical.id: c for c in pickle.loads(plan.path("clusters.pkl").read_bytes())}
     size_of = dict(zip(stripped, sizes))
     clusters = []
     for row in read_rows(plan):
-        if row["cluster_size"] > 1:
-            if row["is_canonical"]:
-                c = multi[row["doc_id"]]
-                clusters.append(Cluster(row["cluster_id"], documents[c.canonical.id], c.members, c.reason))
-            continue
         doc_id = row["doc_id"]
-        one = Evidence(1.0, 1.0, 1.0, size_of[doc_id], 0, 0, ())
-        member = Member(doc_id, 1.0, True, one, row["parent_id"])
-        clusters.append(Cluster(row["cluster_id"], documents[doc_id], (member,), row["reason"]))
+        if doc_id in made and row["is_canonical"]:
+            c = made[doc_id]
+            clusters.append(Cluster(row["cluster_id"], documents[doc_id], c.members, c.reason))
+        elif row["cluster_size"] == 1:
+            one = Evidence(1.0, 1.0, 1.0, size_of[doc_id], 0, 0, ())
+            member = Member(doc_id, 1.0, True, one, row["parent_id"])
+            clusters.append(Cluster(row["cluster_id"], documents[doc_id], (member,), row["reason"]))
     stats = {k: counts[k] for k in ("documents", "embedded", "too_short", "capped", "candidates", "edges")}
     return Result(tuple(clusters), documents, stripped, stats)
 

@@ -28,6 +28,16 @@ def corpus(seed_docs) -> list[Document]:
     docs = list(seed_docs)
     for seed in seed_docs:
         docs.extend(variants(seed))
+    # A story, its lead (a quarter), and a text gluing that lead to half as much other text:
+    # the lead is more like the glued text than like the story, which does not verify
+    # against the glued text, so the chain guard leaves the story alone in a cluster of its
+    # own, cut out of a larger component. (Words in reverse order: text no seed shares.)
+    story = " ".join(dedup.strip(seed_docs[2].text).body.split()[::-1])
+    other = " ".join(dedup.strip(seed_docs[3].text).body.split()[::-1])
+    words = story.split(" ")
+    lead = " ".join(words[: len(words) // 4])
+    glued = lead + " " + " ".join(other.split(" ")[: len(words) // 2])
+    docs += [Document("story", story), Document("lead", lead), Document("glued", glued)]
     random.Random(5).shuffle(docs)
     # two sources (templates are learned) and dates (the canonical choice uses them)
     return [Document(d.id, d.text, source=f"site{i % 2}", date=f"2025-03-{i % 28 + 1:02d}") for i, d in enumerate(docs)]
@@ -41,6 +51,11 @@ def expected(corpus) -> dedup.Result:
 def _small_plan(folder: Path) -> Plan:
     """Many small tasks: several shards, partitions and pair chunks."""
     return Plan(folder, Settings(), shard_docs=6, partitions=3, pair_chunk=40)
+
+
+def test_the_corpus_has_a_component_cut_by_the_chain_guard(expected) -> None:
+    cut = [c for c in expected.clusters if c.size == 1 and c.reason.startswith("most complete copy")]
+    assert cut, "no single-member cluster cut out of a larger component"
 
 
 def test_staged_run_equals_the_in_memory_run(corpus, expected) -> None:
