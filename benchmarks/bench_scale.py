@@ -1,10 +1,12 @@
-"""End-to-end scale: `dedup report` on SaudiNewsNet and on a generated dump of near-copies.
+"""End-to-end scale: `dedup report` and the staged `dedup run` on SaudiNewsNet and on a
+generated dump of near-copies.
 
 The generated dump replicates SaudiNewsNet with edits (truncations, word swaps, re-spellings)
-so that it holds real clusters. For each size it runs the CLI in a child process and prints
-wall time, documents/s, peak RSS of the child, and the cluster count.
+so that it holds real clusters. For each size and command it runs the CLI in a child process
+and prints wall time, documents/s, peak RSS (the child and all its worker processes together,
+sampled every 0.2 s) and the cluster summary.
 
-    python benchmarks/bench_scale.py [--sizes 31030,1000000] [--workers N]
+    python benchmarks/bench_scale.py [--sizes 31030,1000000] [--commands report,run] [--workers N]
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import argparse
 import gzip
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,35 +54,68 @@ def write_dump(path: Path, size: int, seed: int = 0) -> int:
     return size
 
 
-def run(path: Path, workers: int | None) -> tuple[float, int, str]:
-    """Run `dedup report` on ``path``; wall seconds, peak child RSS (KiB) and the summary line."""
-    cmd = [sys.executable, "-m", "dedup.cli", "report", str(path), "-q", "--limit", "0"]
+def _tree_rss(root: int) -> int:
+    """Resident memory (KiB) of process ``root`` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
+def run(path: Path, workers: int | None, command: str, folder: Path) -> tuple[float, int, str]:
+    """Run `dedup report` or `dedup run` on ``path``; wall seconds, peak RSS (KiB) of the
+    process tree, and the summary line."""
+    cmd = [sys.executable, "-m", "dedup.cli", command, str(path), "-q"]
+    cmd += ["--limit", "0"] if command == "report" else ["--folder", str(folder)]
     if workers:
         cmd += ["--workers", str(workers)]
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, _tree_rss(child.pid))
+        time.sleep(0.2)
+    out, err = child.communicate()
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    summary = next((line.strip(" │") for line in done.stdout.splitlines() if " documents (" in line), "")
+    if child.returncode:
+        raise RuntimeError(f"{command} failed: {err[-2000:]}")
+    lines = out.splitlines() + err.splitlines()
+    summary = next((line.strip(" │") for line in lines if " documents (" in line or "clusters (" in line), "")
     return wall, peak, summary
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="31030", help="comma-separated document counts")
+    parser.add_argument("--commands", default="report,run", help="report (in memory) and/or run (staged)")
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     if not DATA.exists():
         print(f"{DATA} not found: nothing to measure")
         return 0
-    print("| documents | wall s | docs/s | peak RSS MiB | report |")
-    print("|---|---|---|---|---|")
+    print("| documents | command | wall s | docs/s | peak RSS MiB | summary |")
+    print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in map(int, args.sizes.split(",")):
             path = Path(tmp) / f"dump-{size}.jsonl"
             write_dump(path, size)
-            wall, peak, summary = run(path, args.workers)
-            print(f"| {size:,} | {wall:.1f} | {size / wall:,.0f} | {peak / 1024:,.0f} | {summary} |", flush=True)
+            for command in args.commands.split(","):
+                wall, peak, summary = run(path, args.workers, command, Path(tmp) / f"run-{size}")
+                print(f"| {size:,} | {command} | {wall:.1f} | {size / wall:,.0f} | {peak / 1024:,.0f} | {summary} |",
+                      flush=True)
             path.unlink()
     return 0
 

@@ -53,8 +53,8 @@ class Plan:
     folder: Path
     settings: Settings
     shard_docs: int = 10_000
-    partitions: int = 16
-    pair_chunk: int = 200_000
+    partitions: int = 32
+    pair_chunk: int = 100_000
     keep_objects: bool = False  # also keep what stripping made of each document, and the clusters, pickled
 
     def path(self, *parts: str) -> Path:
@@ -68,9 +68,9 @@ class Plan:
 
 _OUTPUTS = {
     "sign": ("sign", "rows-{:05d}.npz"),
-    "df_map": ("df", "map-{:05d}.npz"),
+    "df_map": ("df", "map-{:05d}/bounds.npy"),
     "df_reduce": ("df", "common-{:03d}.npy"),
-    "bands_map": ("bands", "map-{:05d}.npz"),
+    "bands_map": ("bands", "map-{:05d}/bounds.npy"),
     "bands_reduce": ("pairs", "{:03d}.npy"),
     "verify": ("edges", "{:05d}.npz"),
 }
@@ -195,8 +195,7 @@ def sign_task(plan: Plan, number: int) -> None:
         "key": keys,
     } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
     for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
-        path = plan.path("sign", f"shingles-{number:05d}.{name}.npy")
-        _save(path, lambda temp, a=array: np.save(open(temp, "wb"), a))
+        _save_npy(plan.path("sign", f"shingles-{number:05d}.{name}.npy"), array)
     _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=settings.bands.keys(rows))
 
 
@@ -212,16 +211,41 @@ def _partition(values: np.ndarray, partitions: int) -> np.ndarray:
 # -- df ---------------------------------------------------------------------------------
 
 
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    def write(temp: Path) -> None:
+        with open(temp, "wb") as fh:
+            np.save(fh, array)
+
+    _save(path, write)
+
+
+def _write_partitioned(marker: Path, part: np.ndarray, partitions: int, **columns: np.ndarray) -> None:
+    """``columns`` grouped by ``part`` (their hash partition), one ``.npy`` file each beside
+    ``marker`` (``bounds.npy``: where each partition starts), which is written last."""
+    order = np.argsort(part, kind="stable")
+    for name, column in columns.items():
+        _save_npy(marker.with_name(f"{name}.npy"), column[order])
+    _save_npy(marker, np.searchsorted(part[order], np.arange(partitions + 1)))
+
+
+def _read_partition(markers: list[Path], partition: int, *names: str) -> list[np.ndarray]:
+    """The rows of ``partition`` of every map output (memory-mapped: only they are read)."""
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for marker in markers:
+        bounds = np.load(marker)
+        lo, hi = int(bounds[partition]), int(bounds[partition + 1])
+        for name in names:
+            parts[name].append(np.asarray(np.load(marker.with_name(f"{name}.npy"), mmap_mode="r")[lo:hi]))
+    return [np.concatenate(parts[name]) for name in names]
+
+
 def df_map_task(plan: Plan, number: int) -> None:
     """Each document's distinct shingles of one shard, split by hash partition."""
     out = plan.output("df_map", number)
     if _done(out):
         return
     values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
-    part = _partition(values, plan.partitions)
-    order = np.argsort(part, kind="stable")
-    bounds = np.searchsorted(part[order], np.arange(plan.partitions + 1))
-    _save_npz(out, values=values[order], bounds=bounds)
+    _write_partitioned(out, _partition(values, plan.partitions), plan.partitions, values=values)
 
 
 def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
@@ -229,14 +253,9 @@ def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     out = plan.output("df_reduce", partition)
     if _done(out):
         return
-    parts = []
-    for k in range(shards):
-        with np.load(plan.output("df_map", k)) as m:
-            lo, hi = m["bounds"][partition], m["bounds"][partition + 1]
-            parts.append(m["values"][lo:hi])
-    values, counts = np.unique(np.concatenate(parts), return_counts=True)
-    common = values[counts > plan.settings.common_df]
-    _save(out, lambda temp: np.save(open(temp, "wb"), common))
+    (values,) = _read_partition([plan.output("df_map", k) for k in range(shards)], partition, "values")
+    values, counts = np.unique(values, return_counts=True)
+    _save_npy(out, values[counts > plan.settings.common_df])
 
 
 def _common_values(plan: Plan) -> np.ndarray:
@@ -255,13 +274,10 @@ def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
         owner, kind, ordinal, keys = r["owner"], r["kind"], r["ordinal"], r["keys"]
     row_id = (kind << _KIND_SHIFT) | ((owner + first_doc) << _DOC_SHIFT) | ordinal
     n, bands = keys.shape
-    band = np.tile(np.arange(bands, dtype=np.int64), n)
+    band = np.tile(np.arange(bands, dtype=np.int8), n)
     key = keys.ravel()
     row = np.repeat(row_id, bands)
-    part = _partition(key, plan.partitions)
-    order = np.argsort(part, kind="stable")
-    bounds = np.searchsorted(part[order], np.arange(plan.partitions + 1))
-    _save_npz(out, band=band[order], key=key[order], row=row[order], bounds=bounds)
+    _write_partitioned(out, _partition(key, plan.partitions), plan.partitions, band=band, key=key, row=row)
 
 
 def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
@@ -269,14 +285,8 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     out = plan.output("bands_reduce", partition)
     if _done(out):
         return
-    band, key, row = [], [], []
-    for k in range(shards):
-        with np.load(plan.output("bands_map", k)) as m:
-            lo, hi = m["bounds"][partition], m["bounds"][partition + 1]
-            band.append(m["band"][lo:hi])
-            key.append(m["key"][lo:hi])
-            row.append(m["row"][lo:hi])
-    band, key, row = np.concatenate(band), np.concatenate(key), np.concatenate(row)
+    markers = [plan.output("bands_map", k) for k in range(shards)]
+    band, key, row = _read_partition(markers, partition, "band", "key", "row")
     order = np.lexsort((row, key, band))  # bucket after bucket, members in row order
     band, key, row = band[order], key[order], row[order]
     starts = np.ones(row.size, dtype=bool)
@@ -286,7 +296,7 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     a, b = (first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask
     keep = a != b
     pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[keep], axis=0).reshape(-1, 2)
-    _save(out, lambda temp: np.save(open(temp, "wb"), pairs))
+    _save_npy(out, pairs)
 
 
 def _all_pairs(plan: Plan) -> np.ndarray:
