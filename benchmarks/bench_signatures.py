@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from dedup import gpu
 from dedup.minhash import MinHasher
 from dedup.shingle import shingle
 
@@ -77,7 +78,7 @@ def run_rensa(texts: list[str]):
 
 
 def run_dedup(texts: list[str]) -> np.ndarray:
-    return MinHasher(NUM_PERM, 1).signatures(shingle(texts, NGRAM))
+    return MinHasher(NUM_PERM, 1, device="cpu").signatures(shingle(texts, NGRAM))
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
@@ -92,7 +93,8 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
 def first_call_seconds() -> float:
     """Import plus first signature in a fresh interpreter (numba's on-disk cache warm)."""
     code = (
-        "import time; t = time.perf_counter(); from dedup.minhash import MinHasher; "
+        "import time; t = time.perf_counter(); from dedup import gpu
+from dedup.minhash import MinHasher; "
         "from dedup.shingle import shingle; MinHasher(128, 1).signatures(shingle(['a b c d'], 3)); "
         "print(time.perf_counter() - t)"
     )
@@ -108,13 +110,19 @@ def main() -> None:
     texts = load_texts(args.docs)
     n = len(texts)
     run_dedup(texts[:10])  # compile / load the kernels outside the timings
-    hasher = MinHasher(NUM_PERM, 1)
+    hasher = MinHasher(NUM_PERM, 1, device="cpu")
     sets = shingle(texts, NGRAM)
 
     rows: list[tuple[str, float]] = []
     rows.append(("dedup  (text -> signature)", best_of(lambda: run_dedup(texts), args.repeat)))
     rows.append(("  dedup normalize+tokenize+hash", best_of(lambda: shingle(texts, NGRAM), args.repeat)))
     rows.append(("  dedup minhash", best_of(lambda: hasher.signatures(sets), args.repeat)))
+    if gpu.available():
+        on_gpu = MinHasher(NUM_PERM, 1, device="gpu")
+        assert (on_gpu.signatures(sets) == hasher.signatures(sets)).all(), "GPU signatures differ from the CPU's"
+        rows.append(("  dedup minhash on the GPU (hashed shingles)", best_of(lambda: on_gpu.signatures(sets), args.repeat)))
+    else:
+        print("no CUDA GPU: the GPU row is skipped", file=sys.stderr)
     rows.append(("python tokenizer (in both below)", best_of(lambda: python_tokens(texts), max(2, args.repeat // 2))))
     if rensa is not None:
         rows.append((f"rensa {getattr(rensa, '__version__', '')} digest_matrix_from_token_sets".replace("  ", " "),
@@ -156,7 +164,7 @@ def test_dedup_text_to_signatures(benchmark, texts: list[str], ngram: int) -> No
 
 
 def test_dedup_minhash_only(benchmark, texts: list[str]) -> None:
-    hasher = MinHasher(NUM_PERM, 1)
+    hasher = MinHasher(NUM_PERM, 1, device="cpu")
     sets = shingle(texts, NGRAM)
     benchmark(lambda: hasher.signatures(sets))
     _record(benchmark, texts)

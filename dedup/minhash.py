@@ -28,11 +28,14 @@ EMPTY = np.iinfo(np.uint32).max
 class MinHasher:
     """The ``num_perm`` affine permutations of one seed, applied to whole batches."""
 
-    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
+    def __init__(self, num_perm: int = 128, seed: int = 1, device: str = "auto") -> None:
         if num_perm < 1:
             raise ValueError(f"num_perm must be positive, got {num_perm}")
+        if device not in ("auto", "cpu", "gpu"):
+            raise ValueError(f"device must be auto, cpu or gpu, got {device!r}")
         self.num_perm = num_perm
         self.seed = seed
+        self.device = device
         gen = np.random.RandomState(seed)
         self.a = gen.randint(0, 1 << 31, num_perm, dtype=_U32) * _U32(2) + _U32(1)
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=_U32)
@@ -45,8 +48,26 @@ class MinHasher:
     def signatures(self, shingles: ShingleSets) -> np.ndarray:
         """Signatures of every document of ``shingles``: ``(n_docs, num_perm)`` uint32.
 
-        A document without shingles gets the empty signature (all ``2**32 - 1``).
+        A document without shingles gets the empty signature (all ``2**32 - 1``). On a
+        GPU (``device="gpu"``, or ``"auto"`` when one is present) the result is the same.
         """
         values = np.ascontiguousarray(shingles.values, dtype=np.uint64)
         offsets = np.ascontiguousarray(shingles.offsets, dtype=np.int64)
+        if self.device != "cpu" and _gpu_ready(self.device):
+            from . import gpu
+
+            return gpu.signatures(values, offsets, self.a, self.b)
         return minhash_docs(values, offsets, self.a, self.b)
+
+
+def _gpu_ready(device: str) -> bool:
+    """Whether to sign on the GPU: always for ``gpu`` (failing without one), when present for ``auto``."""
+    try:
+        from . import gpu
+    except ImportError:
+        if device == "gpu":
+            raise
+        return False
+    if device == "gpu" and not gpu.available():
+        raise RuntimeError("device='gpu' but no CUDA GPU is available")
+    return gpu.available()

@@ -1,0 +1,53 @@
+"""The GPU signature kernel is bit-identical to the CPU path: on a real GPU when there is
+one, and always under numba's CUDA simulator (in a child process, which the simulator
+needs from the start)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dedup import gpu
+from dedup.minhash import MinHasher
+from dedup.shingle import shingle
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = """
+import numpy as np
+from pathlib import Path
+from dedup.minhash import MinHasher
+from dedup.shingle import shingle
+texts = [p.read_text(encoding="utf-8") for p in sorted(Path("seeds").glob("*.txt"))] + ["", "one", "a b c d e"]
+sets = shingle(texts, 3)
+for num_perm, seed in ((128, 1), (16, 7), (200, 3)):
+    cpu = MinHasher(num_perm, seed, device="cpu").signatures(sets)
+    gpu = MinHasher(num_perm, seed, device="gpu").signatures(sets)
+    assert gpu.dtype == np.uint32 and gpu.shape == cpu.shape, (gpu.dtype, gpu.shape)
+    assert (gpu == cpu).all(), (num_perm, seed)
+print("identical")
+"""
+
+
+def test_the_kernel_matches_the_cpu_under_the_cuda_simulator() -> None:
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "identical"
+
+
+@pytest.mark.skipif(not gpu.available(), reason="no CUDA GPU on this machine")
+def test_the_kernel_matches_the_cpu_on_the_gpu(seed_docs) -> None:
+    sets = shingle([d.text for d in seed_docs], 3)
+    assert (MinHasher(device="gpu").signatures(sets) == MinHasher(device="cpu").signatures(sets)).all()
+
+
+def test_asking_for_a_gpu_without_one_is_an_error() -> None:
+    if gpu.available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        MinHasher(device="gpu").signatures(shingle(["a b c"], 3))
