@@ -94,6 +94,9 @@ def run(path: Path, workers: int | None, command: str, folder: Path) -> tuple[fl
         raise RuntimeError(f"{command} failed: {err[-2000:]}")
     lines = out.splitlines() + err.splitlines()
     summary = next((line.strip(" │") for line in lines if " documents (" in line or "clusters (" in line), "")
+    if command == "run":
+        stages = json.loads((folder / "timings.json").read_text())
+        summary += "; seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
     return wall, peak, summary
 
 

@@ -264,6 +264,8 @@ def run(paths: tuple[Path, ...], output: Path | None, id_field: str, text_field:
         f"accounting: {counts['input']} / documents {counts['documents']} / embedded articles split out {counts['embedded']} / "
         f"clustered {counts['documents'] + counts['embedded']} in {counts['clusters']} clusters "
         f"({counts['duplicates']} in duplicate clusters) -> {folder / 'clusters.parquet'}", err=True)
+    if not quiet:
+        click.echo("seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in counts["seconds"].items()), err=True)
 
 
 @main.group()

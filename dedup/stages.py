@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -475,26 +477,50 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
     and ``describe()`` of the input (see :func:`write_shards`)."""
     report = progress or (lambda stage, done, total: None)
     _check_manifest(plan)
-    shards, note = write_shards(plan, documents, describe)
+    seconds: dict[str, float] = {}
+    clock = _clock(seconds)
+    with clock("read"):
+        shards, note = write_shards(plan, documents, describe)
     report("read", shards, shards)
-    learn(plan, shards, strip)
-    _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
-    offsets = _offsets([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
-    _check_unique_ids(plan, shards)
+    with clock("templates"):
+        learn(plan, shards, strip)
+    with clock("sign"):
+        _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
+        offsets = _offsets([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
+        _check_unique_ids(plan, shards)
     report("sign", shards, shards)
-    _dispatch(plan, executor, df_map_task, "df_map", [(plan, k) for k in range(shards)])
-    _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in range(plan.partitions)])
-    _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
-    _dispatch(plan, executor, bands_reduce_task, "bands_reduce",
-              [(plan, p, shards) for p in range(plan.partitions)])
-    pairs = _all_pairs(plan)
+    with clock("df"):
+        _dispatch(plan, executor, df_map_task, "df_map", [(plan, k) for k in range(shards)])
+        _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in range(plan.partitions)])
+    with clock("bands"):
+        _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
+        _dispatch(plan, executor, bands_reduce_task, "bands_reduce",
+                  [(plan, p, shards) for p in range(plan.partitions)])
+        pairs = _all_pairs(plan)
     report("candidates", len(pairs), len(pairs))
-    chunks = [pairs[lo : lo + plan.pair_chunk] for lo in range(0, len(pairs), plan.pair_chunk)]
-    _dispatch(plan, executor, verify_task, "verify", [(plan, c, chunk, offsets) for c, chunk in enumerate(chunks)])
+    with clock("verify"):
+        chunks = [pairs[lo : lo + plan.pair_chunk] for lo in range(0, len(pairs), plan.pair_chunk)]
+        _dispatch(plan, executor, verify_task, "verify", [(plan, c, chunk, offsets) for c, chunk in enumerate(chunks)])
     report("verify", len(pairs), len(pairs))
-    result = cluster_task(plan, shards, len(chunks), offsets)
+    with clock("cluster"):
+        result = cluster_task(plan, shards, len(chunks), offsets)
     report("cluster", result["clusters"], result["clusters"])
-    return {**result, "candidates": int(len(pairs)), "shards": shards, "input": note}
+    _save(plan.path("timings.json"), lambda temp: temp.write_text(json.dumps(seconds, indent=1)))
+    return {**result, "candidates": int(len(pairs)), "shards": shards, "input": note, "seconds": seconds}
+
+
+def _clock(seconds: dict[str, float]) -> Callable[[str], Any]:
+    """``with clock(stage):`` adds the wall time of the block to ``seconds[stage]``."""
+
+    @contextmanager
+    def clock(stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - start, 2)
+
+    return clock
 
 
 def _dispatch(plan: Plan, executor: Executor, function: Callable, task: str, arguments: list[tuple]) -> None:
