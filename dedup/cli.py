@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
@@ -397,5 +398,16 @@ def index_export(db: str, output: Path) -> None:
     click.echo(f"exported {count} clusters to {output}", err=True)
 
 
-if __name__ == "__main__":  # pragma: no cover
+def entry() -> None:
+    """The ``dedup`` program: SIGTERM stops it like Ctrl-C does, through every cleanup
+    (temporary outputs are removed; nothing partial is left under a final name)."""
+    signal.signal(signal.SIGTERM, _terminate)
     main()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

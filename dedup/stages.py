@@ -477,6 +477,8 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
     and ``describe()`` of the input (see :func:`write_shards`)."""
     report = progress or (lambda stage, done, total: None)
     _check_manifest(plan)
+    for stale in plan.folder.rglob(".part-*"):  # left by a killed run (one run per folder at a time)
+        stale.unlink()
     seconds: dict[str, float] = {}
     clock = _clock(seconds)
     with clock("read"):

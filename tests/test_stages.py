@@ -161,3 +161,39 @@ def test_cli_run_writes_rows_and_accounts_for_every_document(tmp_path) -> None:
     assert "documents 5 / embedded articles split out 3 / clustered 8 in 8 clusters" in result.output
     rows = [json.loads(line) for line in (tmp_path / "run" / "clusters.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 8 and len({r["doc_id"] for r in rows}) == 8
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_report_leaves_nothing_partial(corpus, tmp_path, stop) -> None:
+    source = tmp_path / "docs.jsonl"
+    copies = [Document(f"{d.id}/{k}", d.text) for k in range(20) for d in corpus]  # long enough to stop midway
+    _write_jsonl(source, copies)
+    rows = tmp_path / "rows.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-m", "dedup.cli", "report", str(source), "-q", "--format", "jsonl",
+                              "-o", str(rows), "--workers", "1"], env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    child.send_signal(stop)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode != 0, "the run finished before it was stopped"
+    assert "Traceback" not in err
+    assert not rows.exists() and not list(tmp_path.glob(".part-*"))
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_staged_run_cleans_up_and_resumes(corpus, tmp_path, stop) -> None:
+    source = tmp_path / "docs.jsonl"
+    _write_jsonl(source, [Document(f"{d.id}/{k}", d.text) for k in range(6) for d in corpus])
+    command = [sys.executable, "-m", "dedup.cli", "run", str(source), "-q", "--shard-docs", "20", "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    folder = tmp_path / "run"
+    child = subprocess.Popen(command + ["--folder", str(folder)], env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    child.send_signal(stop)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode in (1, 128 + signal.SIGTERM), err[-2000:]  # SIGINT: click's "Aborted!"
+    assert "Traceback" not in err
+    assert not list(folder.rglob(".part-*")) and not (folder / "clusters.parquet").exists()
+    subprocess.run(command + ["--folder", str(folder)], env=env, check=True, capture_output=True)
+    subprocess.run(command + ["--folder", str(tmp_path / "whole")], env=env, check=True, capture_output=True)
+    assert read_rows(Plan(folder, Settings())) == read_rows(Plan(tmp_path / "whole", Settings()))

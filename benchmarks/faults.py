@@ -1,0 +1,94 @@
+"""Interrupted runs: kill `dedup run` at random points, resume, and compare with an
+uninterrupted run.
+
+The dump is SaudiNewsNet replicated with edits (``bench_scale.write_dump``). One run goes
+through uninterrupted; another is killed with SIGKILL (or stopped with SIGTERM / SIGINT)
+``--kills`` times at random moments of its expected duration and started again each
+time with the same command. The final rows must equal the uninterrupted run's, every
+input document must appear exactly once, and no file may be left half-written under a
+final name (every output is written to a temporary name and renamed).
+
+    python benchmarks/faults.py [--docs 1000000] [--kills 3] [--workers 2] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import DATA, write_dump  # noqa: E402
+
+from dedup import Settings  # noqa: E402
+from dedup.stages import Plan, read_rows  # noqa: E402
+
+SIGNALS = [signal.SIGKILL, signal.SIGTERM, signal.SIGINT]
+
+
+def command(dump: Path, folder: Path, workers: int) -> list[str]:
+    return [sys.executable, "-m", "dedup.cli", "run", str(dump), "--folder", str(folder), "-q",
+            "--workers", str(workers)]
+
+
+def done_stages(folder: Path) -> str:
+    """Which stage outputs exist (where the kill landed)."""
+    marks = [("raw/_shards.json", "read"), ("templates.pkl", "templates"), ("df", "sign"), ("bands", "df"),
+             ("pairs", "bands"), ("edges", "candidates"), ("clusters.parquet", "cluster")]
+    reached = [name for path, name in marks if (folder / path).exists()]
+    return reached[-1] if reached else "none"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not DATA.exists():
+        print(f"{DATA} not found: nothing to run")
+        return 0
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = Path(tmp) / "dump.jsonl"
+        write_dump(dump, args.docs)
+        start = time.perf_counter()
+        subprocess.run(command(dump, Path(tmp) / "whole", args.workers), check=True, capture_output=True)
+        whole_s = time.perf_counter() - start
+        print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s")
+        print("| kill | signal | after s | stage reached | exit |")
+        print("|---|---|---|---|---|")
+        folder = Path(tmp) / "killed"
+        for k in range(args.kills):
+            child = subprocess.Popen(command(dump, folder, args.workers), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            after = rng.uniform(0.05, 0.9) * whole_s
+            time.sleep(after)
+            sig = SIGNALS[k % len(SIGNALS)]
+            child.send_signal(sig)
+            code = child.wait()
+            print(f"| {k + 1} | {sig.name} | {after:.0f} | {done_stages(folder)} | {code} |", flush=True)
+        start = time.perf_counter()
+        subprocess.run(command(dump, folder, args.workers), check=True, capture_output=True)
+        resume_s = time.perf_counter() - start
+        whole = read_rows(Plan(Path(tmp) / "whole", Settings()))
+        resumed = read_rows(Plan(folder, Settings()))
+        ids = [r["doc_id"] for r in resumed]
+        top = sum(1 for r in resumed if r["parent_id"] is None)
+        partial = [p.name for p in folder.rglob(".part-*")]
+        print(f"last resume: {resume_s:.0f} s; rows equal to the uninterrupted run: {resumed == whole}; "
+              f"rows {len(resumed):,}, distinct ids {len(set(ids)):,}, input documents {top:,} of {args.docs:,}; "
+              f"temporary files left: {len(partial)}")
+        print(json.dumps({"equal": resumed == whole, "documents": top, "rows": len(resumed)}))
+        return 0 if resumed == whole and top == args.docs and len(set(ids)) == len(ids) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
