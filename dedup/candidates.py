@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .lsh import Bands
+from .lsh import Bands, unique_pairs
 from .minhash import MinHasher
 from .shingle import shingle_keys
 
@@ -81,6 +81,4 @@ def candidate_pairs(
     """Pairs ``(i, j)``, ``i < j``, of eligible documents that share a band, whole or windowed."""
     rows, owner = signed_rows(keys, signatures, eligible, hasher, ngram, window)
     pairs = owner[bands.candidates(rows, max_bucket=max_bucket)]
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    pairs.sort(axis=1)
-    return np.unique(pairs, axis=0).reshape(-1, 2)
+    return unique_pairs(pairs[:, 0], pairs[:, 1])

@@ -96,6 +96,16 @@ class Bands:
         return np.stack([codes // n, codes % n], axis=1)
 
 
+def unique_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Distinct pairs ``(i, j)``, ``i < j``, of ``first``/``second`` (self-pairs dropped),
+    sorted; each pair packed in one int64 while sorting (positions below ``2**31``)."""
+    a, b = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    keep = a != b
+    low, high = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+    codes = np.unique((low << 31) | high)
+    return np.stack([codes >> 31, codes & ((1 << 31) - 1)], axis=1)
+
+
 def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of rows that share a key in some column of ``keys`` (``(n, bands)``).
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import pickle
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ import numpy as np
 from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .io import atomic_path, require
-from .lsh import sorted_bucket_pairs
+from .lsh import sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
 from .pipeline import Deduplicator, Grouping, Result, Settings, Stripper, document_date, to_cluster
@@ -152,17 +153,25 @@ def _raw_documents(plan: Plan, number: int) -> list[Document]:
 
 def learn(plan: Plan, shards: int, strip: Stripper | None = None) -> None:
     """Keep the stripping hook of the run: ``strip``, or the default with templates learned
-    from the first documents of each source."""
+    from the first ``template_docs`` documents of each source (found from the source column
+    alone; only their texts are read)."""
     out = plan.path("templates.pkl")
     if _done(out):
         return
     dedup = Deduplicator(plan.settings, strip)
-
-    def documents() -> Iterator[Document]:
-        for k in range(shards):
-            yield from _raw_documents(plan, k)
-
-    stripper = dedup.stripper_for(documents())
+    cap = plan.settings.template_docs if strip is None and plan.settings.learn_templates else 0
+    taken: Counter[str] = Counter()
+    sample: list[Document] = []
+    for k in range(shards):
+        rows = []
+        for i, source in enumerate(_read_table(plan.path("raw", f"part-{k:05d}.parquet"), ["source"])["source"]):
+            if source and taken[source] < cap:
+                taken[source] += 1
+                rows.append(i)
+        if rows:
+            docs = _raw_documents(plan, k)
+            sample.extend(docs[i] for i in rows)
+    stripper = dedup.stripper_for(sample)
     _save(out, lambda temp: temp.write_bytes(pickle.dumps(stripper)))
 
 
@@ -296,14 +305,14 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     first, second = sorted_bucket_pairs(row, starts, plan.settings.max_bucket)
     doc_mask = np.int64((1 << (_KIND_SHIFT - _DOC_SHIFT)) - 1)
     a, b = (first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask
-    keep = a != b
-    pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[keep], axis=0).reshape(-1, 2)
+    pairs = unique_pairs(a, b)
     _save_npy(out, pairs)
 
 
 def _all_pairs(plan: Plan) -> np.ndarray:
     parts = [np.load(plan.output("bands_reduce", p)) for p in range(plan.partitions)]
-    return np.unique(np.concatenate(parts), axis=0).reshape(-1, 2)
+    pairs = np.concatenate(parts)
+    return unique_pairs(pairs[:, 0], pairs[:, 1])
 
 
 # -- verify -----------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""The staged flow on each engine: per-stage wall time, and the same rows from every engine.
+
+Generates the dump of ``bench_scale.py`` (SaudiNewsNet replicated with edits), runs
+``dedup run`` once per ``ENGINE:WORKERS`` (``local:2``, ``ray:1``, ``ray:2``...; Ray starts a
+local instance with that many CPUs), prints a table of seconds per stage, wall time,
+docs/s and peak RSS of the process tree, the sizes of the stage folders, and checks
+that every run's rows equal the first run's.
+
+    python benchmarks/bench_engines.py [--docs 1000000] [--runs local:2,ray:1,ray:2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import DATA, _tree_rss, write_dump  # noqa: E402
+
+from dedup import Settings  # noqa: E402
+from dedup.stages import Plan, read_rows  # noqa: E402
+
+STAGES = ["read", "templates", "sign", "df", "bands", "verify", "cluster"]
+
+
+def folder_sizes(folder: Path) -> dict[str, float]:
+    """GiB on disk per stage folder."""
+    return {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**30
+            for p in sorted(folder.iterdir()) if p.is_dir()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--runs", default="local:2,ray:1,ray:2")
+    args = parser.parse_args()
+    if not DATA.exists():
+        print(f"{DATA} not found: nothing to measure")
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = Path(tmp) / "dump.jsonl"
+        write_dump(dump, args.docs)
+        print(f"| engine | workers | {' | '.join(STAGES)} | wall s | docs/s | peak RSS MiB |")
+        print("|---|---|" + "---|" * (len(STAGES) + 3))
+        for run in args.runs.split(","):
+            engine, workers = run.split(":")
+            folder = Path(tmp) / f"{engine}-{workers}"
+            cmd = [sys.executable, "-m", "dedup.cli", "run", str(dump), "--folder", str(folder), "-q",
+                   "--engine", engine, "--workers", workers]
+            start = time.perf_counter()
+            child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            peak = 0
+            while child.poll() is None:
+                peak = max(peak, _tree_rss(child.pid))
+                time.sleep(0.5)
+            err = child.communicate()[1]
+            wall = time.perf_counter() - start
+            if child.returncode:
+                print(f"{run} failed: {err[-2000:]}")
+                return 1
+            seconds = json.loads((folder / "timings.json").read_text())
+            cells = " | ".join(f"{seconds.get(s, 0):.0f}" for s in STAGES)
+            print(f"| {engine} | {workers} | {cells} | {wall:.0f} | {args.docs / wall:,.0f} | {peak / 1024:,.0f} |",
+                  flush=True)
+            results.append((run, read_rows(Plan(folder, Settings())), folder_sizes(folder)))
+        first_run, first_rows, sizes = results[0]
+        for run, rows, _ in results[1:]:
+            print(f"{run}: rows equal to {first_run}'s: {rows == first_rows} ({len(rows):,} rows)")
+        print("GiB per stage folder: " + ", ".join(f"{k} {v:.2f}" for k, v in sizes.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
