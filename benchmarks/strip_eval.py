@@ -15,7 +15,8 @@ Sets
 * each ``<data>/boilerplate/*.jsonl.gz`` (``source=site``, ``lang=lang``); templates are learned
   per set over documents grouped by ``site`` (``--no-templates`` to disable).
 * ``saudinewsnet``: clean articles; reports the share of characters removed and the number of
-  documents losing more than 10 % (whole corpus unless ``--snn-sample N``, a fixed seeded sample).
+  documents losing more than 10 %, with the ids of the first ten (whole corpus unless
+  ``--snn-sample N``, a fixed seeded sample).
 ``raw-F1`` is the score of the unstripped text. ``docs/s`` is strip() throughput on one core.
 """
 
@@ -141,7 +142,7 @@ def run_snn(path: Path, sample: int | None, limit: int | None) -> dict:
         rows = rows[:limit]
         label = f"first {limit}"
     total = removed = 0
-    over = 0
+    over: list[str] = []
     t0 = time.perf_counter()
     for r in rows:
         text = r["text"]
@@ -150,7 +151,7 @@ def run_snn(path: Path, sample: int | None, limit: int | None) -> dict:
         total += len(text)
         removed += rem
         if text and rem > 0.10 * len(text):
-            over += 1
+            over.append(str(r["id"]))
     dt = time.perf_counter() - t0
     return {"set": f"saudinewsnet ({label})", "n": len(rows), "removed": removed / max(1, total),
             "over10": over, "dps": len(rows) / dt if dt else 0}
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             r = run_snn(p, a.snn_sample, a.limit)
             print(f"{r['set']:<26}{r['n']:>6}  removed {100 * r['removed']:.3f}% of chars, "
-                  f"{r['over10']} docs lose >10%{r['dps']:>9.0f}")
+                  f"{len(r['over10'])} docs lose >10%{r['dps']:>9.0f}")
+            if r["over10"]:
+                print(f"  losing >10%: {', '.join(r['over10'][:10])}")
             continue
         else:
             p = data / "boilerplate" / f"{name}.jsonl.gz"

@@ -193,7 +193,7 @@ def test_a_stopped_staged_run_cleans_up_and_resumes(corpus, tmp_path, stop) -> N
         time.sleep(0.05)
     child.send_signal(stop)
     _, err = child.communicate(timeout=120)
-    assert child.returncode in (1, 128 + signal.SIGTERM), err[-2000:]  # SIGINT: click's "Aborted!"
+    assert child.returncode in (1, 128 + signal.SIGTERM), (child.returncode, err[-2000:])  # SIGINT: "Aborted!"
     assert "Traceback" not in err
     assert not list(folder.rglob(".part-*")) and not (folder / "clusters.parquet").exists()
     subprocess.run(command + ["--folder", str(folder)], env=env, check=True, capture_output=True)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.boilerplate import reconstruct, strip
+from dedup.boilerplate.lines import classify, split_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).resolve().parent / "fixtures" / "strip"
@@ -161,6 +162,20 @@ def test_clean_text_unchanged(text):
     assert s.body == text
     assert s.cuts == ()
     assert s.children == ()
+
+
+@pytest.mark.parametrize("text", [" \n تعليقات () ", "Leave a comment", "عنوان قصير\nتعليقات ()"])
+def test_clean_stub_without_prose_is_left_whole(text):
+    # a text that is only a widget line (or a headline and one) has no article to strip around
+    s = strip(text)
+    assert s.body == text
+    assert s.cuts == ()
+
+
+def test_clean_text_with_prose_still_loses_its_widget_line():
+    s = strip(CLEAN_EN + "\n\nتعليقات ()\n")
+    assert s.body.rstrip() == CLEAN_EN
+    assert kinds(s) == {"comments"}
 
 
 def test_qa_interview_and_bulleted_explainer_kept():
@@ -376,3 +391,89 @@ def test_long_stacked_legal_footer_is_not_the_article():
     s = strip(text)
     assert "reservoirs" in s.body and "court to review" in s.body
     assert "registered trademarks" not in s.body
+
+
+TEASERS = "".join(
+    f"{h}\n\n{p}\n\n"
+    for h, p in (
+        ("Storm closes mountain roads",
+         ("Heavy snow closed three passes on Sunday and drivers were told to stay at home until the weekend, as "
+          "the weather service warned of more storms and avalanche risk in the northern valleys and on the high "
+          "plateau.")),
+        ("Museum reopens after repairs",
+         ("The city museum opened its doors again after two years of work on the roof and the old halls, with a "
+          "new wing for the modern collection, a cafe on the terrace and free entry for children until the summer.")),
+        ("Local team wins the cup",
+         ("A late goal gave the club its first trophy in twenty years in front of a sold-out home crowd, and "
+          "thousands of fans celebrated in the streets of the old town until the early morning hours of the next "
+          "day.")),
+    )) + "Schools get new computers\n"
+SHORT_ARTICLE = ("The council approved the water plan on Monday after a short debate.\n\n"
+                 "Work on the first reservoir starts in the spring, officials said.\n")
+
+
+def test_teaser_list_does_not_outweigh_a_short_article():
+    # headline / summary / headline / … units repeat in a teaser list; a two-paragraph article
+    # elsewhere on the page wins over them
+    text = (NAV + "\nLatest\n\n" + TEASERS + "\n" + NAV + NAV + "\nWater plan approved\n\n" + SHORT_ARTICLE
+            + "\nShare\nComments\n" + NAV)
+    s = strip(text)
+    assert "first reservoir" in s.body and "short debate" in s.body
+    assert "Heavy snow" not in s.body and "sold-out" not in s.body
+
+
+def test_listing_page_without_article_keeps_its_items():
+    # no run of paragraphs anywhere: the units are the page's content, not a widget, and they
+    # are not outweighed by a lone note elsewhere on the page
+    note = ("All listings on this page are checked by hand every week by volunteers from the city library, "
+            "who also answer questions by phone.")
+    text = NAV + "\nLatest\n\n" + TEASERS + "\nShare\n" + NAV + "\n" + note + "\n" + NAV
+    s = strip(text)
+    assert "Heavy snow" in s.body and "sold-out" in s.body
+    assert "volunteers" not in s.body
+
+
+def test_link_run_with_separators_is_not_prose():
+    links = "Regional news: " + " | ".join(f"City {k} news" for k in range(12)) + "."
+    assert not split_lines(links)[0].prose
+    text = NAV + "\nWater plan approved\n\n" + SHORT_ARTICLE + "\nShare\nComments\n" + NAV + "\n" + links + "\n"
+    s = strip(text)
+    assert "first reservoir" in s.body
+    assert "City 3 news" not in s.body
+
+
+def test_post_trailer_and_comment_form_lines_are_cut():
+    trailer = "This entry was posted in City news and tagged water, council. Bookmark the permalink."
+    form = "Your email address will not be published. Required fields are marked *"
+    for line, kind in ((trailer, "trailer"), (form, "comments"), ("Ваш адрес email не будет опубликован.", "comments")):
+        ln = split_lines(line)[0]
+        classify(ln)
+        assert ln.kind == kind, line
+    text = NAV + "\nWater plan approved\n\n" + ARTICLE + "\n" + trailer + "\n\nLeave a Reply\n\n" + form + "\n" + NAV
+    s = strip(text)
+    assert "court to review" in s.body
+    assert "permalink" not in s.body and "Required fields" not in s.body
+
+
+def test_repeated_headline_marks_a_short_article():
+    # the page's own headline recurs («3 comments on “…”»); the two short paragraphs after it
+    # are the article, not the longer «about» blurb of the sidebar
+    blurb = ("This blog is written by a retired engineer who has followed water policy, dams and rivers in the "
+             "region for forty years and who still likes to visit every new reservoir in person.")
+    text = (NAV + "\nWater plan approved by council\n\n" + SHORT_ARTICLE + "\nShare\n\n"
+            "3 comments on “Water plan approved by council”\n\n" + NAV + "\nAbout this blog\n\n" + blurb + "\n" + NAV)
+    s = strip(text)
+    assert "first reservoir" in s.body and "short debate" in s.body
+    assert "retired engineer" not in s.body
+    assert s.title == "Water plan approved by council"
+
+
+def test_paragraph_after_a_byline_leads_a_short_article():
+    # «By …» and a date head the article: its two short paragraphs win over a longer sidebar blurb
+    blurb = ("This blog is written by a retired engineer who has followed water policy, dams and rivers in the "
+             "region for forty years and who still likes to visit every new reservoir in person.")
+    text = (NAV + "\nWater plan approved\n\nBy Jane Smith\n\nMarch 3, 2012\n\n" + SHORT_ARTICLE + "\nShare\n\n" + NAV
+            + "\nAbout this blog\n\n" + blurb + "\n" + NAV)
+    s = strip(text)
+    assert "first reservoir" in s.body and "short debate" in s.body
+    assert "retired engineer" not in s.body

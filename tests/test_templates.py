@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 from dedup.boilerplate import Templates, learn_templates, strip
+from dedup.boilerplate.templates import site_key
 from dedup.model import Document
 
 
@@ -98,3 +99,40 @@ def test_long_template_line_is_learned():
     s = strip(story(77) + legal + "\n", source="long", templates=t)
     assert "second editor" not in s.body
     assert "Story about the" in s.body
+
+
+def test_about_blurb_longer_than_600_characters_is_learned():
+    about = ("My name is Ann and I write this blog about the rivers, lakes and reservoirs of the region, which I have "
+             "followed for more than forty years as an engineer, as a member of the water board and now as a "
+             "retired walker who still visits every new dam in person. Letters, photographs and corrections from "
+             "readers are always welcome, and the best of them are collected in a short weekly post on Sundays, "
+             "together with a map of the places that were visited during the week and a list of upcoming walks. "
+             "The blog carries no advertising, and the photographs on it may be reused by schools and local "
+             "clubs when the name of the photographer is given next to them.")
+    assert 600 < len(about) <= 1000
+    docs = [Document(id=f"m{k}", text=story(k) + about + "\n", source="blog") for k in range(6)]
+    t = learn_templates(docs, min_stories=3)
+    s = strip(story(77) + about + "\n", source="blog", templates=t)
+    assert "retired walker" not in s.body
+    assert "Story about the" in s.body
+
+
+def test_sections_of_one_site_share_its_templates():
+    # «news.example.co.uk» and «sport.example.co.uk» are one site: their common footer is a
+    # template of it, not a line shared by two outlets
+    docs = [Document(id=f"s{k}", text=story(k) + FOOTER + "\n", source=f"{'news' if k % 2 else 'sport'}.example.co.uk")
+            for k in range(6)]
+    t = learn_templates(docs, min_stories=3)
+    s = strip(story(77) + FOOTER + "\n", source="www.example.co.uk", templates=t)
+    assert FOOTER not in s.body
+    assert "Story about the" in s.body
+    s2 = strip(story(77) + FOOTER + "\n", source="other.co.uk", templates=t)
+    assert FOOTER in s2.body
+
+
+def test_site_key():
+    assert site_key("www.example.com") == site_key("sport.example.com") == "example.com"
+    assert site_key("news.example.co.uk") == "example.co.uk"
+    # blogs on a shared host are separate sites; plain source names stay as they are
+    assert site_key("ann.blogspot.com") != site_key("bob.blogspot.com")
+    assert site_key("almadina") == "almadina"

@@ -18,6 +18,10 @@ Kinds and how :mod:`lines` uses them
   run of headlines with timestamps inside one line.
 * ``related_nouns``: words naming other content (stories, articles, links): a colon heading that
   contains one («More world stories from X:») introduces a related list, not an article list.
+* ``trailer`` / ``comment_form``: phrases of blog / CMS post trailers («This entry was posted
+  in», «Bookmark the permalink») and of comment forms («Your email address will not be
+  published»), in the platforms' own wording per language: a line of up to 60 words that contains
+  one is chrome (kind ``trailer``, resp. ``comments``).
 * ``legal``: substrings of site policy / legal notices (cookies, privacy policy, rights reserved):
   a paragraph of a page dump that contains one is page chrome, not article prose.
 * ``months``: month names for date-only lines.
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 LEXICON: dict[str, dict[str, list[str]]] = {
     "ar": {
+        "comment_form": ["لن يتم نشر عنوان بريدك الإلكتروني", "الحقول الإلزامية مشار إليها"],
         "legal": ["جميع الحقوق محفوظة", "سياسة الخصوصية", "ملفات تعريف الارتباط", "شروط الاستخدام"],
         "source": ["المصدر", "مصدر الخبر", "المصادر", "نقلا عن", "عن موقع", "مصدر"],
         "tags": ["كلمات دلالية", "الكلمات الدلالية", "الكلمات المفتاحية", "كلمات مفتاحية", "الوسوم", "وسوم", "هاشتاغ",
@@ -76,6 +81,15 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                      "ار تي=RT"],
     },
     "en": {
+        "comment_form": ["your email address will not be published", "required fields are marked",
+                         "notify me of follow-up comments", "notify me of new posts by email",
+                         "you must be logged in to post a comment", "comments are moderated",
+                         "your comment has not yet been posted", "your comment could not be posted",
+                         "you can follow this conversation by subscribing", "email address will not be displayed",
+                         "comments are closed"],
+        "trailer": ["this entry was posted", "bookmark the permalink", "you can follow any responses to this entry",
+                    "both comments and pings are currently closed", "trackback url",
+                    "listed below are links to weblogs that reference", "this article appeared in print"],
         "legal": ["uses cookies", "use cookies", "use of cookies", "cookie policy", "cookie settings",
                   "necessary cookies", "privacy policy", "terms of use", "terms of service", "terms and conditions",
                   "customer service center", "all rights reserved", "by continuing to browse", "by using this site",
@@ -149,6 +163,8 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                      "anadolu=Anadolu", "pa=PA", "cnn wire=CNN"],
     },
     "fr": {
+        "comment_form": ["votre adresse e-mail ne sera pas publiée", "les champs obligatoires sont indiqués"],
+        "trailer": ["cette entrée a été publiée dans", "ajoutez ce permalien à vos favoris"],
         "legal": ["utilise des cookies", "tous droits reserves", "politique de confidentialite",
                   "conditions generales d utilisation"],
         "source": ["source", "sources", "via"],
@@ -183,6 +199,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "agencies": ["afp=AFP", "reuters=Reuters", "ap=AP", "belga=Belga", "ats=ATS"],
     },
     "ru": {
+        "comment_form": ["ваш адрес email не будет опубликован", "ваш e-mail не будет опубликован",
+                         "обязательные поля помечены"],
+        "trailer": ["эта запись опубликована в рубрике", "добавьте в закладки постоянную ссылку"],
         "legal": ["cookie", "правообладател", "пользовательского соглашения", "персональных данных",
                   "все права защищены", "при использовании материалов", "при полном или частичном использовании",
                   "свидетельство о регистрации сми"],
@@ -225,6 +244,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                      "франс пресс=AFP", "ап=AP", "итар тасс=TASS", "прайм=Prime", "регнум=Regnum"],
     },
     "el": {
+        "comment_form": ["η ηλ. διεύθυνση σας δεν δημοσιεύεται", "τα απαραίτητα πεδία σημειώνονται"],
         "legal": ["cookies", "πολιτικη απορρητου", "οροι χρησης"],
         "source": ["πηγη", "πηγες"],
         "tags": ["ετικετες", "tags", "λεξεις κλειδια", "θεματα"],
@@ -258,6 +278,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "agencies": ["απε=APE-MPE", "απε μπε=APE-MPE", "reuters=Reuters", "afp=AFP", "ap=AP"],
     },
     "de": {
+        "comment_form": ["deine e-mail-adresse wird nicht veröffentlicht",
+                         "ihre e-mail-adresse wird nicht veröffentlicht", "erforderliche felder sind mit"],
+        "trailer": ["dieser eintrag wurde veröffentlicht in", "setze ein lesezeichen auf den permalink"],
         "legal": ["cookies", "datenschutzerklarung", "alle rechte vorbehalten", "nutzungsbedingungen"],
         "source": ["quelle", "quellen"],
         "tags": ["schlagworte", "themen", "tags", "stichworte"],
@@ -284,6 +307,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "agencies": ["dpa=DPA", "afp=AFP", "reuters=Reuters", "epd=epd", "kna=KNA"],
     },
     "es": {
+        "comment_form": ["tu dirección de correo electrónico no será publicada",
+                         "los campos obligatorios están marcados"],
+        "trailer": ["esta entrada fue publicada en", "guarda el enlace permanente"],
         "legal": ["utiliza cookies", "usa cookies", "todos los derechos reservados", "politica de privacidad"],
         "source": ["fuente", "fuentes"],
         "tags": ["etiquetas", "temas", "tags", "palabras clave"],
@@ -310,6 +336,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "agencies": ["efe=EFE", "europa press=Europa Press", "afp=AFP", "reuters=Reuters"],
     },
     "pt": {
+        "comment_form": ["o seu endereço de email não será publicado", "o seu endereço de e-mail não será publicado",
+                         "campos obrigatórios são marcados"],
+        "trailer": ["esta entrada foi publicada em"],
         "legal": ["utiliza cookies", "usa cookies", "todos os direitos reservados", "politica de privacidade"],
         "source": ["fonte", "fontes"],
         "tags": ["tags", "temas", "palavras chave", "assuntos"],
@@ -336,6 +365,8 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "agencies": ["lusa=Lusa", "agencia brasil=Agencia Brasil", "afp=AFP", "reuters=Reuters"],
     },
     "it": {
+        "comment_form": ["il tuo indirizzo email non sarà pubblicato", "i campi obbligatori sono contrassegnati"],
+        "trailer": ["questa voce è stata pubblicata in"],
         "legal": ["utilizza cookie", "usa cookie", "tutti i diritti riservati", "informativa sulla privacy"],
         "source": ["fonte"],
         "tags": ["tag", "argomenti", "parole chiave"],

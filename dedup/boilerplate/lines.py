@@ -9,6 +9,7 @@ removed) that is used for lookups only.
 
 from __future__ import annotations
 
+import re as stdlib_re  # faster than regex on a long literal alternation
 from dataclasses import dataclass
 
 import regex as re
@@ -20,6 +21,7 @@ from .lexicon import LEXICON
 
 _DIGITS = re.compile(r"\d+")
 KEY_CHARS = 240  # a line is matched by the key of its first KEY_CHARS characters
+PHRASE_WORDS = 60  # longer lines are paragraphs, never a post trailer or a comment form
 
 
 def norm_key(s: str) -> str:
@@ -50,6 +52,8 @@ INLINE_RELATED: list[str] = []
 READ_ALSO: set[str] = set()
 BYLINE_WORDS: set[str] = set()
 LEGAL: list[str] = []
+PHRASES: dict[str, str] = {}  # trailer / comment-form phrase -> line kind
+_PHRASE_KIND = {"trailer": "trailer", "comment_form": "comments"}
 RELATED_NOUNS: set[str] = set()
 
 
@@ -86,12 +90,18 @@ def _build() -> None:
             LEGAL.append(norm_key(p))
         for p in table.get("related_nouns", ()):
             RELATED_NOUNS.add(norm_key(p))
+        for kind, line_kind in _PHRASE_KIND.items():
+            for p in table.get(kind, ()):
+                PHRASES[norm_key(p)] = line_kind
     for v in PREFIX.values():
         v.sort(key=lambda t: -len(t[0]))
     INLINE_RELATED.sort(key=len, reverse=True)
 
 
 _build()
+# any phrase of PHRASES, on word boundaries of a key
+_PHRASE_RE = stdlib_re.compile(
+    r"(?<![^ ])(?:" + "|".join(stdlib_re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")(?![^ ])")
 
 # ---------------------------------------------------------------- shape
 
@@ -109,6 +119,7 @@ _PHOTO_WORD = re.compile(r"(?i)\b(?:getty images|shutterstock|istock|ap photo|af
                          r"photo by|photograph:|image:|credit:|pictured:|file photo|photo credit)")
 # a 30-word line without any punctuation is a keyword / tag cloud, not a paragraph
 _PUNCT = re.compile(r"[.,;:!?()\"«»“”،؛؟。，、]")
+_MENU_SEP = re.compile(r"\s[|•·]\s")
 _COPY = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b", re.I)
 
 
@@ -151,6 +162,14 @@ def count_words(s: str) -> int:
     return n
 
 
+def _menu(s: str, words: int) -> bool:
+    """A run of links joined by separators («News | Sport | Weather | …»), not a sentence."""
+    if "|" not in s and "•" not in s and "·" not in s:
+        return False
+    seps = len(_MENU_SEP.findall(s))
+    return seps >= 3 and 5 * seps >= words
+
+
 def make_line(i: int, text: str, start: int, stop: int, key: str) -> Line:
     s = text.strip()
     if not s:
@@ -161,7 +180,7 @@ def make_line(i: int, text: str, start: int, stop: int, key: str) -> Line:
     term = last in TERMINAL
     cont = last in CONTINUE
     bullet = (s[0] in _BULLET_FIRST or s[0].isdigit()) and bool(BULLET.match(s))
-    prose = ((term or cont) and words >= 8) or (words >= 30 and _PUNCT.search(s) is not None)
+    prose = (((term or cont) and words >= 8) or (words >= 30 and _PUNCT.search(s) is not None)) and not _menu(s, words)
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
 
 
@@ -236,6 +255,11 @@ def classify(ln: Line) -> None:
                     if not (ln.prose and kind in ("byline", "caption") and count_words(val) > 12):
                         ln.kind, ln.reason, ln.value = kind, f"label «{m.group(1).strip()}:»", val
                         return
+    if ln.words <= PHRASE_WORDS:
+        m = _PHRASE_RE.search(key)
+        if m is not None:
+            ln.kind, ln.reason = PHRASES[m.group()], f"post trailer / comment form «{m.group()}»"
+            return
     if ln.prose and ln.words > 12:
         if ln.words <= 40 and not ln.term and _COPY.search(ln.s) and "reserved" in key:
             ln.kind, ln.reason = "copyright", "copyright notice"

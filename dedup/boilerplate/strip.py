@@ -6,10 +6,13 @@ Steps
 2. Find an appended «إقرأ أيضاً» / "Read also" article (:mod:`embedded`); the main article ends
    at its marker; the child is split out (or dropped / kept).
 3. Locate the main text block: maximum-sum run of line scores (prose lines score their length;
-   headline-shaped, bulleted, lexicon and template lines score negative).
+   headline-shaped, bulleted, lexicon and template lines score negative). Repeated teaser units
+   (headline, lone summary, headline, …) count less when the run is chosen; the page's repeated
+   headline and the lead after a byline / date line count more.
 4. Lines before the block (header) and after it (footer) are cut when that region looks like
    page chrome (≥3 lines, bullets, or lexicon lines); otherwise only lexicon lines are cut, so a
-   clean article comes back unchanged.
+   clean article comes back unchanged, and a text in which no prose line would survive (a stub, a
+   lone widget line) is left whole.
 5. Inside the block: lexicon/template lines, duplicate headline-shaped lines, comment / related
    sections after the article's prose, read-also teasers, glued widget headers and inline
    related-headline runs are cut. A related-list header after half of the prose ends the article
@@ -25,22 +28,23 @@ them, so ``reconstruct(body, cuts) == text`` and the body does not collect blank
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from dedup.model import Cut, Document, Stripped
 
 from . import embedded as _emb
-from .lines import READ_ALSO, RELATED_NOUNS, Line, agencies_in, classify, inline_related_span, split_lines
+from .lines import RELATED_NOUNS, Line, agencies_in, classify, inline_related_span, split_lines
 from .templates import Templates
 
-HARD = {"legal", "source", "tags", "date", "byline", "comments", "read_also", "related_header", "read_more", "ad",
-        "social", "copyright", "caption", "wire_control", "template", "navigation"}
+HARD = {"legal", "trailer", "source", "tags", "date", "byline", "comments", "read_also", "related_header", "read_more",
+        "ad", "social", "copyright", "caption", "wire_control", "template", "navigation"}
 # kinds cut wherever they appear (navigation only in page dumps)
-ALWAYS = {"legal", "source", "tags", "date", "byline", "ad", "social", "copyright", "caption", "wire_control",
-          "template", "read_more"}
+ALWAYS = {"legal", "trailer", "source", "tags", "date", "byline", "ad", "social", "copyright", "caption",
+          "wire_control", "template", "read_more"}
 # kinds cut in text that does not look like a page dump (clean article text)
-CLEAN = {"source", "tags", "comments", "related_header", "read_also", "copyright", "ad", "social", "template",
-         "read_more", "wire_control", "byline", "date"}
+CLEAN = {"source", "trailer", "tags", "comments", "related_header", "read_also", "copyright", "ad", "social",
+         "template", "read_more", "wire_control", "byline", "date"}
 # kinds that show a page dump (menus, widgets, footers)
 PAGE_KINDS = {"navigation", "social", "comments", "related_header", "copyright", "ad", "template", "read_more"}
 KIND_NAME = {"related_header": "related_list", "read_also": "read_more"}
@@ -78,23 +82,109 @@ def _weight(ln: Line) -> float:
     return -(20.0 + 0.3 * len(ln.s))
 
 
-def _best_block(lines: list[Line], lo: int, hi: int, demoted: set[int] = frozenset()) -> tuple[int, int] | None:
-    best = 0.0
-    cur = 0.0
-    cs = lo
+TEASER_WEIGHT = 0.25
+
+
+def _lone_paragraphs(lines: list[Line], nb: list[int]) -> set[int]:
+    """Paragraphs standing alone between two unlabelled headline-shaped lines (headline, summary,
+    headline, …): the unit of a teaser list. Article paragraphs come in runs. ``nb``: the
+    non-blank lines to look at."""
+
+    def head(k: int) -> bool:
+        if not 0 <= k < len(nb):
+            return False
+        x = lines[nb[k]]
+        return x.headline and x.kind is None and x.words >= 2
+
+    lone = [k for k, i in enumerate(nb) if lines[i].prose and head(k - 1) and head(k + 1)]
+    if not any(lines[i].prose and lines[j].prose for i, j in pairwise(nb)):
+        return set()  # no run of paragraphs anywhere: a listing page, the teasers are its content
+    # a unit repeats in a teaser list: another lone paragraph at most three lines away
+    return {nb[k] for p, k in enumerate(lone)
+            if (p > 0 and k - lone[p - 1] <= 3) or (p + 1 < len(lone) and lone[p + 1] - k <= 3)}
+
+
+def _max_run(w: list[float], lo: int, hi: int) -> tuple[int, int] | None:
+    """Maximum-sum run of the weights ``w`` of lines ``lo``…``hi - 1``, as (first, last) line
+    indices, or None when no weight is positive."""
+    best = cur = 0.0
+    cs = 0
     rng = None
-    for i in range(lo, hi):
-        w = _weight(lines[i]) if i not in demoted else -(20.0 + 0.3 * len(lines[i].s))
+    for i in range(hi - lo):
         if cur <= 0.0:
-            if w <= 0.0:
+            if w[i] <= 0.0:
                 continue
             cur = 0.0
             cs = i
-        cur += w
+        cur += w[i]
         if cur > best:
             best = cur
-            rng = (cs, i)
+            rng = (lo + cs, lo + i)
     return rng
+
+
+HEAD_WEIGHT = 150.0
+
+
+def _repeated_headline(lines: list[Line], nb: list[int]) -> int | None:
+    """The page's own headline: the first unlabelled headline-shaped line that recurs elsewhere on
+    the page (breadcrumb, share text, «Comments on …», a related list) and is followed by a
+    paragraph within three lines. ``nb``: the non-blank lines to look at."""
+    joined = "\n".join(lines[i].key for i in nb)
+    for k, i in enumerate(nb):
+        x = lines[i]
+        if (x.kind is None and x.headline and not x.bullet and 3 <= x.words <= 25
+                and any(lines[j].prose and lines[j].kind is None for j in nb[k + 1:k + 4])
+                and joined.count(x.key) >= 2):
+            return i
+    return None
+
+
+def _dated_lead(lines: list[Line], nb: list[int]) -> int | None:
+    """The first unlabelled paragraph right after a byline or date line (within two lines): the
+    lead of the article that the byline / date heads."""
+    for k, i in enumerate(nb):
+        x = lines[i]
+        if x.prose and x.kind is None and any(lines[j].kind in ("byline", "date") for j in nb[max(0, k - 2):k]):
+            return i
+    return None
+
+
+def _best_block(lines: list[Line], lo: int, hi: int, demoted: set[int] = frozenset()) -> tuple[int, int] | None:
+    """The main text block: the maximum-sum run of line weights. The run is chosen with lone
+    paragraphs (teaser units) weighing ``TEASER_WEIGHT`` of their length and with article-head
+    evidence (the page's repeated headline, the lead after a byline / date line) adding
+    ``HEAD_WEIGHT``; it is then extended on both sides with full weights, so a teaser list does
+    not outweigh a short article but the article's own lone paragraphs stay in it. The block
+    starts after the headline."""
+    w = [_weight(lines[i]) if i not in demoted else -(20.0 + 0.3 * len(lines[i].s)) for i in range(lo, hi)]
+    nb = [i for i in range(lo, hi) if lines[i].s]
+    title = _repeated_headline(lines, nb)
+    if title is not None:
+        w[title - lo] = HEAD_WEIGHT
+    lead = _dated_lead(lines, nb)
+    if lead is not None and lead not in demoted:
+        w[lead - lo] += HEAD_WEIGHT
+    lone = _lone_paragraphs(lines, nb)
+    core = _max_run([x * TEASER_WEIGHT if lo + k in lone and x > 0 else x for k, x in enumerate(w)], lo, hi)
+    if core is None:
+        return None
+    a, b = core
+    a, b = a - _best_prefix(reversed(w[:a - lo])), b + _best_prefix(w[b - lo + 1:])
+    if a == title:
+        a = next((i for i in range(a + 1, b + 1) if w[i - lo] > 0), a)
+    return a, b
+
+
+def _best_prefix(ws: Iterable[float]) -> int:
+    """Length of the prefix of ``ws`` with the largest positive sum (0 when none is positive)."""
+    best = acc = 0.0
+    n = 0
+    for k, x in enumerate(ws, 1):
+        acc += x
+        if acc > best:
+            best, n = acc, k
+    return n
 
 
 def _is_dump(region: list[Line]) -> bool:
@@ -308,6 +398,7 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
 
     if not dump:
         _cap_soft_cuts(lines, label)
+        _give_back_stub(lines, label)
 
     # ---- blank lines go with their removed neighbours
     _attach_blanks(lines, label)
@@ -346,6 +437,17 @@ def _cap_soft_cuts(lines: list[Line], label: list) -> None:
             lab = label[x.i]
             if lab is not None and lab[0] in kinds and not lab[1].startswith("label"):
                 label[x.i] = None
+
+
+def _give_back_stub(lines: list[Line], label: list) -> None:
+    """Text that is not a page dump is left whole when no prose line would survive its cuts: it
+    is a stub or a lone widget line («تعليقات ()»), not an article with chrome around it, and
+    cutting it would lose the whole document. An appended article that was split off is still cut."""
+    if any(lab is not None and lab[0] == "embedded" for lab in label):
+        return
+    if not any(x.prose and label[x.i] is None for x in lines):
+        for x in lines:
+            label[x.i] = None
 
 
 def _prose_resumes(lines: list[Line], i: int, b: int) -> bool:

@@ -8,6 +8,8 @@ chrome the lexicon handles) and are never learned. "Stories" are documents group
 least half of their long lines, so copies of one story count once; a long line found in most
 documents of a source (an "about" blurb, a disclaimer) is no evidence of a shared story. Lines up
 to ``max_len`` characters are learned, keyed like :class:`lines.Line` (first 240 characters).
+A source that is a host name stands for its registrable domain (:func:`site_key`), so the
+sections of one site («news.example.com», «sport.example.com») share its templates.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .lines import KEY_CHARS, norm_keys
 
 @dataclass
 class Templates:
-    """Learned per-source template lines: ``lines[source]`` is a set of line keys."""
+    """Learned per-site template lines: ``lines[site_key(source)]`` is a set of line keys."""
 
     lines: dict[str, frozenset[str]] = field(default_factory=dict)
     stories: dict[str, int] = field(default_factory=dict)
@@ -31,13 +33,34 @@ class Templates:
     def for_source(self, source: str | None) -> frozenset[str]:
         if source is None:
             return frozenset()
-        return self.lines.get(source, frozenset())
+        return self.lines.get(site_key(source), frozenset())
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.lines.values())
 
 
-def line_keys(text: str, max_len: int = 600) -> set[str]:
+_SLD = frozenset(("co", "com", "org", "net", "ac", "gov", "edu", "or", "ne", "go"))
+# blog hosts whose subdomains are separate sites (the private part of the public suffix list)
+_HOSTS = frozenset(("blogspot.com", "wordpress.com", "typepad.com", "posterous.com", "tumblr.com",
+                    "livejournal.com", "substack.com"))
+
+
+def site_key(source: str) -> str:
+    """The site a source belongs to: a host name is reduced to its registrable domain
+    («news.example.co.uk» -> «example.co.uk»; a blog on a shared host keeps its own name), so
+    a site's sections share its templates; any other source name is kept as it is."""
+    if "." not in source or " " in source:
+        return source
+    parts = source.lower().split(".")
+    if parts[0] == "www":
+        parts = parts[1:]
+    n = 3 if len(parts) >= 3 and len(parts[-1]) == 2 and parts[-2] in _SLD else 2
+    if ".".join(parts[-n:]) in _HOSTS:
+        n += 1
+    return ".".join(parts[-n:])
+
+
+def line_keys(text: str, max_len: int = 1000) -> set[str]:
     """Keys of the lines of ``text`` no longer than ``max_len`` (the keys of :class:`lines.Line`)."""
     lines = [s for s in (raw.strip() for raw in text.split("\n")) if s and len(s) <= max_len]
     return {k for k in norm_keys([s[:KEY_CHARS] for s in lines]) if k}
@@ -60,7 +83,7 @@ class _DSU:
 
 
 def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_share: float = 0.01,
-                    story_words: int = 12, max_len: int = 600) -> Templates:
+                    story_words: int = 12, max_len: int = 1000) -> Templates:
     """Learn template lines per ``Document.source`` (documents without a source are ignored).
 
     ``min_stories``: a line must appear in at least this many different stories of a source
@@ -72,7 +95,7 @@ def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_sha
     for d in documents:
         if d.source is None:
             continue
-        by_source[d.source].append(line_keys(d.text, max_len))
+        by_source[site_key(d.source)].append(line_keys(d.text, max_len))
     # lines seen in more than one source are wire copy / shared chrome: never templates
     seen_in: dict[str, int] = {}
     shared: set[str] = set()
