@@ -477,3 +477,32 @@ def test_paragraph_after_a_byline_leads_a_short_article():
     s = strip(text)
     assert "first reservoir" in s.body and "short debate" in s.body
     assert "retired engineer" not in s.body
+
+
+POLL_CODE = (
+    "#vote_area ul { padding: 0; margin: 0; } .box_vote { background: #FFFFFF; border: 1px solid #ddd; } "
+    ".box_vote li { list-style: none; float: right; } jQuery(function(){ jQuery('#vote').submit(function(){ "
+    "jQuery('#vote_area').html('انتظر لحظات…'); url = jQuery(this).attr('action'); jQuery.post(url, "
+    "{ id: 1, choice: 2 }, function(data){ jQuery('#vote_area').html(data); }); return false; }); });"
+)
+
+
+def test_style_and_script_code_glued_to_a_paragraph_is_cut():
+    question = "هل أنت ممن يسعى إلى شراء السيارات الفارهة أم أنها في نظرك شيء غير مهم أو له آثار سلبية؟ "
+    options = " نعم لا نعم، في حال كان وضعي المالي جيدا"
+    paragraph = "أصبح هوس شراء السيارات الفارهة لا يقتصر على طبقة معينة من المجتمع في هذه الأيام، ويلاحظ ذلك في الطرقات."
+    text = paragraph + "\n" + question + POLL_CODE + options
+    s = strip(text)
+    code = [c for c in s.cuts if c.kind == "code"]
+    assert len(code) == 1 and code[0].text.startswith("#vote_area") and code[0].text.rstrip().endswith("});")
+    assert "{" not in s.body and question.strip() in s.body and "نعم لا نعم" in s.body
+    assert reconstruct(s.body, s.cuts) == text
+
+
+def test_prose_with_a_few_braces_or_the_word_function_is_kept():
+    text = (
+        "The function (as the minister put it) of the new agency is to coordinate relief; its budget {in dollars} "
+        "was set at 4 million: enough, he said, for the first year of operations across the region, with more "
+        "to follow once the parliament approves the plan next month and the donors confirm their pledges."
+    )
+    assert strip(text).body == text

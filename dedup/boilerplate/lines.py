@@ -325,6 +325,41 @@ def agencies_in(s: str) -> list[str]:
 _TIME = re.compile(r"\d{1,2}:\d{2}(?:\s*(?:مساءً|مساء|صباحاً|صباحا|ص|م|[AaPp]\.?[Mm]\.?))?")
 
 
+# Where style sheets or scripts begin when a page's code leaks into its text: a CSS rule
+# (``#id .class {``), a tag, or a JavaScript statement.
+_CODE_START = re.compile(r"(?:[#.]?[A-Za-z_][\w-]*(?:[ \t]+[#.]?[A-Za-z_][\w-]*)*[ \t]*\{|<(?:script|style)\b"
+                         r"|\bfunction[ \t]*\(|\bvar[ \t]+\w+[ \t]*=)")
+_CODE_MARKS = "{};:"
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_ASCII_PIECE = re.compile(r"[\x00-\x7f]{3,}")  # the next piece of code after an island
+_CODE_ISLAND = 40  # characters of a string literal in another script inside the code
+CODE_MIN_CHARS = 200
+
+
+def code_span(ln: Line) -> tuple[int, int, str] | None:
+    """(start, end, reason) of style-sheet or script code leaked into a line (glued to its
+    prose or alone): ASCII text from a code start, across short non-ASCII islands (strings
+    inside the code), dense in ``{ } ; :`` and at least ``CODE_MIN_CHARS`` long."""
+    s = ln.text
+    if len(s) < CODE_MIN_CHARS:
+        return None
+    for m in _CODE_START.finditer(s):
+        run = _ASCII_RUN.match(s, m.start())
+        end, marks = run.end(), _marks(run.group())
+        while (nxt := _ASCII_PIECE.search(s, end)) is not None and nxt.start() - end <= _CODE_ISLAND:
+            more = _marks(nxt.group())
+            if more < max(3, 0.04 * len(nxt.group())):
+                break
+            end, marks = nxt.end(), marks + more
+        if end - m.start() >= CODE_MIN_CHARS and marks >= 10 and marks >= 0.04 * (end - m.start()):
+            return m.start(), end, f"style or script code ({marks} of {{ }} ; : in {end - m.start()} characters)"
+    return None
+
+
+def _marks(text: str) -> int:
+    return sum(text.count(c) for c in _CODE_MARKS)
+
+
 def inline_related_span(ln: Line) -> tuple[int, int, str] | None:
     """(start, end, reason) of a widget header glued to the paragraph that follows it."""
     key = ln.key

@@ -34,7 +34,7 @@ from itertools import pairwise
 from dedup.model import Cut, Document, Stripped
 
 from . import embedded as _emb
-from .lines import RELATED_NOUNS, Line, agencies_in, classify, inline_related_span, split_lines
+from .lines import RELATED_NOUNS, Line, agencies_in, classify, code_span, inline_related_span, split_lines
 from .templates import Templates
 
 HARD = {"legal", "trailer", "source", "tags", "date", "byline", "comments", "read_also", "related_header", "read_more",
@@ -377,6 +377,8 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
             cut(i, "title_duplicate", "copy of the headline")
         elif dump and x.headline and x.words >= 2 and x.key in seen_keys and not _ends_colon(x):
             cut(i, "artifact", "duplicate line in document")
+        elif k is None and (sp := code_span(x)) is not None:
+            subcuts.append((x.start + sp[0], x.start + sp[1], "code", sp[2]))
         elif k is None and x.words >= 3:
             sp = inline_related_span(x)
             if sp is not None:
