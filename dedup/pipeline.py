@@ -78,7 +78,7 @@ class Settings:
     min_words: int = 10
     max_chars: int = 1_000_000
     window: int = 80
-    max_bucket: int = 100
+    max_bucket: int = 10
     embedded: str = "split"
     learn_templates: bool = True
     template_docs: int = 10_000
