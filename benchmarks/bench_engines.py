@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import DATA, _tree_rss, write_dump  # noqa: E402
+from bench_scale import have_data, run_measured, write_dump  # noqa: E402
 
 from dedup import Settings  # noqa: E402
 from dedup.stages import Plan, read_rows  # noqa: E402
@@ -39,8 +37,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--runs", default="local:2,ray:1,ray:2")
     args = parser.parse_args()
-    if not DATA.exists():
-        print(f"{DATA} not found: nothing to measure")
+    if not have_data():
         return 0
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,15 +50,8 @@ def main() -> int:
             folder = Path(tmp) / f"{engine}-{workers}"
             cmd = [sys.executable, "-m", "dedup.cli", "run", str(dump), "--folder", str(folder), "-q",
                    "--engine", engine, "--workers", workers]
-            start = time.perf_counter()
-            child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            peak = 0
-            while child.poll() is None:
-                peak = max(peak, _tree_rss(child.pid))
-                time.sleep(0.5)
-            err = child.communicate()[1]
-            wall = time.perf_counter() - start
-            if child.returncode:
+            wall, peak, code, _, err = run_measured(cmd, every=0.5)
+            if code:
                 print(f"{run} failed: {err[-2000:]}")
                 return 1
             seconds = json.loads((folder / "timings.json").read_text())

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import DATA, edited  # noqa: E402
+from bench_scale import DATA, edited, have_data  # noqa: E402
 
 from dedup import Document, Index, passthrough  # noqa: E402
 from dedup.minhash import MinHasher  # noqa: E402
@@ -148,8 +148,7 @@ def main() -> int:
     parser.add_argument("--probes", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=2, help="processes preparing documents (not timed)")
     args = parser.parse_args()
-    if not DATA.exists():
-        print(f"{DATA} not found: nothing to measure")
+    if not have_data():
         return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -75,6 +75,26 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def run_measured(cmd: list[str], every: float = 0.2) -> tuple[float, int, int, str, str]:
+    """Run ``cmd``; wall seconds, peak RSS (KiB) of its process tree sampled every ``every``
+    seconds, exit code, standard output and standard error."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, _tree_rss(child.pid))
+        time.sleep(every)
+    out, err = child.communicate()
+    return time.perf_counter() - start, peak, child.returncode, out, err
+
+
+def have_data() -> bool:
+    """Whether SaudiNewsNet is there; says so when it is not."""
+    if not DATA.exists():
+        print(f"{DATA} not found: nothing to measure")
+    return DATA.exists()
+
+
 def run(path: Path, workers: int | None, command: str, folder: Path) -> tuple[float, int, str]:
     """Run `dedup report` or `dedup run` on ``path``; wall seconds, peak RSS (KiB) of the
     process tree, and the summary line."""
@@ -82,15 +102,8 @@ def run(path: Path, workers: int | None, command: str, folder: Path) -> tuple[fl
     cmd += ["--limit", "0"] if command == "report" else ["--folder", str(folder)]
     if workers:
         cmd += ["--workers", str(workers)]
-    start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while child.poll() is None:
-        peak = max(peak, _tree_rss(child.pid))
-        time.sleep(0.2)
-    out, err = child.communicate()
-    wall = time.perf_counter() - start
-    if child.returncode:
+    wall, peak, code, out, err = run_measured(cmd)
+    if code:
         raise RuntimeError(f"{command} failed: {err[-2000:]}")
     lines = out.splitlines() + err.splitlines()
     summary = next((line.strip(" │") for line in lines if " documents (" in line or "clusters (" in line), "")
@@ -106,8 +119,7 @@ def main() -> int:
     parser.add_argument("--commands", default="report,run", help="report (in memory) and/or run (staged)")
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
-    if not DATA.exists():
-        print(f"{DATA} not found: nothing to measure")
+    if not have_data():
         return 0
     print("| documents | command | wall s | docs/s | peak RSS MiB | summary |")
     print("|---|---|---|---|---|---|")

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import DATA, write_dump  # noqa: E402
+from bench_scale import have_data, write_dump  # noqa: E402
 
 from dedup import Settings  # noqa: E402
 from dedup.stages import Plan, read_rows  # noqa: E402
@@ -52,8 +52,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    if not DATA.exists():
-        print(f"{DATA} not found: nothing to run")
+    if not have_data():
         return 0
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:

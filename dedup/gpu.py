@@ -15,6 +15,8 @@ from functools import lru_cache
 import numpy as np
 from numba import cuda
 
+from .kernels import fmix32
+
 _MASK = np.uint64(0xFFFFFFFF)
 
 
@@ -27,14 +29,7 @@ def available() -> bool:
         return False
 
 
-@cuda.jit(device=True)
-def _fmix32(h):
-    h ^= h >> np.uint64(16)
-    h = (h * np.uint64(0x85EBCA6B)) & _MASK
-    h ^= h >> np.uint64(13)
-    h = (h * np.uint64(0xC2B2AE35)) & _MASK
-    h ^= h >> np.uint64(16)
-    return h
+_fmix32 = cuda.jit(device=True)(fmix32.py_func)  # the CPU kernels' finalizer, compiled for the GPU
 
 
 @cuda.jit

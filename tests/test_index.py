@@ -19,7 +19,7 @@ import pytest
 import dedup
 from dedup import Document, Index, IndexSettingsError
 
-from test_variants import variants
+from test_variants import seeds_and_variants
 
 WORKER = """
 import json, sys
@@ -81,11 +81,7 @@ def location(request, tmp_path) -> str:
 
 @pytest.fixture(scope="module")
 def corpus(seed_docs) -> list[Document]:
-    docs = list(seed_docs)
-    for seed in seed_docs:
-        docs.extend(variants(seed))
-    random.Random(7).shuffle(docs)
-    return docs
+    return seeds_and_variants(seed_docs, shuffle=7)
 
 
 def _partition(groups) -> list[list[str]]:

@@ -8,7 +8,6 @@ does both after the main suite.
 from __future__ import annotations
 
 import os
-import random
 import signal
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from dedup import Document, Settings
 from dedup.engines import ray_executor, staged_clusters
 from dedup.stages import bands_reduce_task, verify_task
 
-from test_variants import variants
+from test_variants import seeds_and_variants, with_provenance
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'dedup[ray]')")
 pytestmark = pytest.mark.ray
@@ -40,11 +39,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def corpus(seed_docs) -> list[Document]:
-    docs = list(seed_docs)
-    for seed in seed_docs:
-        docs.extend(variants(seed))
-    random.Random(9).shuffle(docs)
-    return [Document(d.id, d.text, source=f"site{i % 2}", date=f"2025-04-{i % 28 + 1:02d}") for i, d in enumerate(docs)]
+    return with_provenance(seeds_and_variants(seed_docs, shuffle=9), month=4)
 
 
 def test_ray_engine_equals_the_local_engine(cluster, corpus) -> None:

@@ -18,16 +18,14 @@ from dedup import Document, Settings
 from dedup.engines import local_executor, staged_clusters
 from dedup.stages import Plan, read_rows, run_stages
 
-from test_variants import variants
+from test_variants import seeds_and_variants, with_provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def corpus(seed_docs) -> list[Document]:
-    docs = list(seed_docs)
-    for seed in seed_docs:
-        docs.extend(variants(seed))
+    docs = seeds_and_variants(seed_docs)
     # A story, its lead (a quarter), and a text gluing that lead to half as much other text:
     # the lead is more like the glued text than like the story, which does not verify
     # against the glued text, so the chain guard leaves the story alone in a cluster of its
@@ -39,8 +37,7 @@ def corpus(seed_docs) -> list[Document]:
     glued = lead + " " + " ".join(other.split(" ")[: len(words) // 2])
     docs += [Document("story", story), Document("lead", lead), Document("glued", glued)]
     random.Random(5).shuffle(docs)
-    # two sources (templates are learned) and dates (the canonical choice uses them)
-    return [Document(d.id, d.text, source=f"site{i % 2}", date=f"2025-03-{i % 28 + 1:02d}") for i, d in enumerate(docs)]
+    return with_provenance(docs, month=3)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from dedup.boilerplate import Templates, learn_templates, strip
 from dedup.boilerplate.templates import site_key
 from dedup.model import Document
@@ -89,31 +91,29 @@ def test_blurb_on_every_page_is_no_story_evidence():
     assert any(c.kind == "template" for c in s.cuts)
 
 
-def test_long_template_line_is_learned():
-    legal = ("Our newsroom is an independent team of reporters and editors working from three cities, and every "
-             "story that we publish is checked by a second editor before it goes online, so please write to the "
-             "desk whenever you think that a detail in one of our stories should be corrected or explained.")
-    assert len(legal) > 240
-    docs = [Document(id=f"l{k}", text=story(k) + legal + "\n", source="long") for k in range(6)]
-    t = learn_templates(docs, min_stories=3)
-    s = strip(story(77) + legal + "\n", source="long", templates=t)
-    assert "second editor" not in s.body
-    assert "Story about the" in s.body
+LEGAL = ("Our newsroom is an independent team of reporters and editors working from three cities, and every "
+         "story that we publish is checked by a second editor before it goes online, so please write to the "
+         "desk whenever you think that a detail in one of our stories should be corrected or explained.")
+BLOG_ABOUT = (
+    "My name is Ann and I write this blog about the rivers, lakes and reservoirs of the region, which I have "
+    "followed for more than forty years as an engineer, as a member of the water board and now as a "
+    "retired walker who still visits every new dam in person. Letters, photographs and corrections from "
+    "readers are always welcome, and the best of them are collected in a short weekly post on Sundays, "
+    "together with a map of the places that were visited during the week and a list of upcoming walks. "
+    "The blog carries no advertising, and the photographs on it may be reused by schools and local "
+    "clubs when the name of the photographer is given next to them.")
 
 
-def test_about_blurb_longer_than_600_characters_is_learned():
-    about = ("My name is Ann and I write this blog about the rivers, lakes and reservoirs of the region, which I have "
-             "followed for more than forty years as an engineer, as a member of the water board and now as a "
-             "retired walker who still visits every new dam in person. Letters, photographs and corrections from "
-             "readers are always welcome, and the best of them are collected in a short weekly post on Sundays, "
-             "together with a map of the places that were visited during the week and a list of upcoming walks. "
-             "The blog carries no advertising, and the photographs on it may be reused by schools and local "
-             "clubs when the name of the photographer is given next to them.")
-    assert 600 < len(about) <= 1000
-    docs = [Document(id=f"m{k}", text=story(k) + about + "\n", source="blog") for k in range(6)]
+@pytest.mark.parametrize(("line", "lengths", "marker"), [
+    (LEGAL, (240, 600), "second editor"),  # longer than a line key
+    (BLOG_ABOUT, (600, 1000), "retired walker"),  # longer than 600 characters
+])
+def test_long_template_lines_are_learned(line: str, lengths: tuple[int, int], marker: str):
+    assert lengths[0] < len(line) <= lengths[1]
+    docs = [Document(id=f"l{k}", text=story(k) + line + "\n", source="site") for k in range(6)]
     t = learn_templates(docs, min_stories=3)
-    s = strip(story(77) + about + "\n", source="blog", templates=t)
-    assert "retired walker" not in s.body
+    s = strip(story(77) + line + "\n", source="site", templates=t)
+    assert marker not in s.body
     assert "Story about the" in s.body
 
 

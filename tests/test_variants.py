@@ -75,12 +75,25 @@ def _root(doc_id: str, parents: dict[str, str | None]) -> str:
     return doc_id.split("~")[0]
 
 
-@pytest.fixture(scope="module")
-def corpus(seed_docs) -> list[Document]:
+def seeds_and_variants(seed_docs: list[Document], shuffle: int | None = None) -> list[Document]:
+    """The seeds and their variants (in a shuffled order, when a seed for the shuffle is given)."""
     docs = list(seed_docs)
     for seed in seed_docs:
         docs.extend(variants(seed))
+    if shuffle is not None:
+        random.Random(shuffle).shuffle(docs)
     return docs
+
+
+def with_provenance(docs: list[Document], month: int) -> list[Document]:
+    """``docs`` from two sources (templates are learned) with dates (the canonical choice uses them)."""
+    return [Document(d.id, d.text, source=f"site{i % 2}", date=f"2025-{month:02d}-{i % 28 + 1:02d}")
+            for i, d in enumerate(docs)]
+
+
+@pytest.fixture(scope="module")
+def corpus(seed_docs) -> list[Document]:
+    return seeds_and_variants(seed_docs)
 
 
 def test_variants_are_really_different(seed_docs) -> None:
