@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -269,11 +270,13 @@ def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     _save_npy(out, values[counts > plan.settings.common_df])
 
 
-def _common_values(plan: Plan) -> np.ndarray:
-    return np.sort(np.concatenate([np.load(plan.output("df_reduce", p)) for p in range(plan.partitions)]))
-
-
-# -- bands ------------------------------------------------------------------------------
+@lru_cache(maxsize=2)
+def _common_values(folder: str, partitions: int) -> np.ndarray:
+    """Every common shingle of the run in ``folder``, sorted (read once per process)."""
+    plan_folder = Path(folder)
+    parts = [np.load(plan_folder / _OUTPUTS["df_reduce"][0] / _OUTPUTS["df_reduce"][1].format(p))
+             for p in range(partitions)]
+    return np.sort(np.concatenate(parts))
 
 
 def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
@@ -335,20 +338,22 @@ def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
 def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[ShingleSets, np.ndarray]:
     """The shingle sets of global documents ``docs`` (sorted), read from the memory-mapped
     shard files (only the slices they need), and which of their shingles are common."""
-    values, sizes, words = [np.zeros(0, dtype=np.uint64)], [], []
+    values, sizes, words = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, np.int64)]
     shard_of = _shard_of(docs, offsets)
     for k in np.unique(shard_of):
         stem = f"shingles-{int(k):05d}"
-        shard_values = np.load(plan.path("sign", f"{stem}.values.npy"), mmap_mode="r")
         shard_offsets = np.load(plan.path("sign", f"{stem}.offsets.npy"))
-        shard_words = np.load(plan.path("sign", f"{stem}.words.npy"))
-        for local in (docs[shard_of == k] - offsets[k]).tolist():
-            lo, hi = shard_offsets[local], shard_offsets[local + 1]
-            values.append(np.asarray(shard_values[lo:hi]))
-            sizes.append(hi - lo)
-            words.append(shard_words[local])
-    shingles = ShingleSets(np.concatenate(values), _offsets(sizes), np.array(words, dtype=np.int64))
-    return shingles, np.isin(shingles.values, _common_values(plan))
+        local = docs[shard_of == k] - offsets[k]
+        starts, lengths = shard_offsets[local], shard_offsets[local + 1] - shard_offsets[local]
+        # every wanted position at once: each slice's start, then counting up within it
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        values.append(np.load(plan.path("sign", f"{stem}.values.npy"), mmap_mode="r")[at])
+        sizes.append(lengths)
+        words.append(np.load(plan.path("sign", f"{stem}.words.npy"))[local])
+    shingles = ShingleSets(np.concatenate(values), _offsets(np.concatenate(sizes)), np.concatenate(words))
+    common = _common_values(str(plan.folder), plan.partitions)
+    at = np.minimum(np.searchsorted(common, shingles.values), max(common.size - 1, 0))
+    return shingles, (common[at] == shingles.values) if common.size else np.zeros(shingles.values.size, bool)
 
 
 def verify_task(plan: Plan, chunk: int, pairs: np.ndarray, offsets: np.ndarray) -> None:
