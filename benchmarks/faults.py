@@ -3,8 +3,9 @@ uninterrupted run.
 
 The dump is SaudiNewsNet replicated with edits (``bench_scale.write_dump``). One run goes
 through uninterrupted; another is killed with SIGKILL (or stopped with SIGTERM / SIGINT)
-``--kills`` times at random moments of its expected duration and started again each
-time with the same command. The final rows must equal the uninterrupted run's, every
+``--kills`` times at random points spread over the uninterrupted run's duration (each resumed
+run is stopped after the gap to the next point) and started again each time with the same
+command. The final rows must equal the uninterrupted run's, every
 input document must appear exactly once, and no file may be left half-written under a
 final name (every output is written to a temporary name and renamed).
 
@@ -65,10 +66,12 @@ def main() -> int:
         print("| kill | signal | after s | stage reached | exit |")
         print("|---|---|---|---|---|")
         folder = Path(tmp) / "killed"
-        for k in range(args.kills):
+        # kill points spread over the work: each resumed run is stopped after the gap to the next point
+        points = sorted(rng.uniform(0.05, 0.9) * whole_s for _ in range(args.kills))
+        for k, (before, point) in enumerate(zip([0.0] + points, points)):
             child = subprocess.Popen(command(dump, folder, args.workers), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-            after = rng.uniform(0.05, 0.9) * whole_s
+            after = point - before + (3.0 if k else 0.0)  # a resumed run starts up first
             time.sleep(after)
             sig = SIGNALS[k % len(SIGNALS)]
             child.send_signal(sig)
