@@ -402,11 +402,30 @@ def entry() -> None:
     """The ``dedup`` program: SIGTERM stops it like Ctrl-C does, through every cleanup
     (temporary outputs are removed; nothing partial is left under a final name)."""
     signal.signal(signal.SIGTERM, _terminate)
-    main()
+    try:
+        main()
+    except (SystemExit, click.exceptions.Exit):
+        raise
+    except BaseException as err:  # a stop that arrived inside compiled code comes wrapped
+        stop = _stop_in(err)
+        if stop is None:
+            raise
+        click.echo("Aborted!" if isinstance(stop, KeyboardInterrupt) else "Stopped.", err=True)
+        raise SystemExit(1 if isinstance(stop, KeyboardInterrupt) else stop.code) from None
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def _stop_in(err: BaseException) -> BaseException | None:
+    """The SIGTERM exit or Ctrl-C among the causes of ``err``, if any."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, (KeyboardInterrupt, SystemExit)):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
@@ -63,3 +64,22 @@ def test_bad_line_fails_clearly_or_is_skipped(tmp_path: Path) -> None:
     skipped = _run("report", str(tmp_path / "x.jsonl"), "--skip-bad")
     assert skipped.exit_code == 0
     assert "skipped 1 (malformed JSON: 1)" in skipped.output
+
+
+@pytest.mark.parametrize(("stop", "code"), [(SystemExit(143), 143), (KeyboardInterrupt(), 1)])
+def test_a_stop_wrapped_by_compiled_code_exits_cleanly(monkeypatch, capsys, stop, code) -> None:
+    # a signal that lands while numba runs arrives wrapped in a SystemError
+    import dedup.cli
+
+    def wrapped() -> None:
+        try:
+            raise stop
+        except BaseException as err:
+            raise SystemError("returned a result with an exception set") from err
+
+    monkeypatch.setattr(dedup.cli, "main", wrapped)
+    monkeypatch.setattr(dedup.cli.signal, "signal", lambda *args: None)
+    with pytest.raises(SystemExit) as exited:
+        dedup.cli.entry()
+    assert exited.value.code == code
+    assert "Traceback" not in capsys.readouterr().err
