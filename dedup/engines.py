@@ -8,6 +8,7 @@ code, so their results are identical. Ray retries a task whose worker dies
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -74,7 +75,8 @@ def staged_clusters(
 ) -> Result:
     """:func:`dedup.find_clusters` through the staged flow, in ``folder`` (a temporary
     folder when not given)."""
-    with tempfile.TemporaryDirectory(prefix="dedup-run-") as temp:
-        plan = Plan(Path(folder or temp), settings, keep_objects=True)
+    place = contextlib.nullcontext(folder) if folder else tempfile.TemporaryDirectory(prefix="dedup-run-")
+    with place as where:
+        plan = Plan(Path(where), settings, keep_objects=True)
         counts = run_stages(plan, documents, executor, progress, strip)
         return read_result(plan, counts["shards"], counts)

@@ -148,11 +148,8 @@ class Deduplicator:
             return self.strip
         sample: list[Document] = []
         if self.settings.learn_templates:
-            taken: Counter[str] = Counter()
-            for doc in documents:
-                if doc.source and taken[doc.source] < self.settings.template_docs:
-                    taken[doc.source] += 1
-                    sample.append(doc)
+            docs = list(documents)
+            sample = [docs[i] for i in template_picks((d.source for d in docs), self.settings.template_docs, Counter())]
         return ChromeStripper(boilerplate.learn_templates(sample) if sample else None, self.settings.embedded)
 
     def run(self, documents: Iterable[Document], progress: Progress | None = None) -> Result:
@@ -217,6 +214,17 @@ class Deduplicator:
             raise ValueError(f"workers={self.workers} needs a picklable strip hook ({err}); use workers=1") from None
         pool = ProcessPoolExecutor(min(self.workers, len(chunks)))
         return _closing(pool, pool.map(function, chunks, [strip] * len(chunks), [cap] * len(chunks)))
+
+
+def template_picks(sources: Iterable[str | None], cap: int, taken: Counter) -> list[int]:
+    """Positions, among ``sources``, of the documents templates are learned from: the first
+    ``cap`` of each source (``taken`` counts those already picked, across calls)."""
+    picks = []
+    for i, source in enumerate(sources):
+        if source and taken[source] < cap:
+            taken[source] += 1
+            picks.append(i)
+    return picks
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from .io import atomic_path, require
 from .lsh import sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
-from .pipeline import Deduplicator, Grouping, Result, Settings, Stripper, document_date, to_cluster
+from .pipeline import Deduplicator, Grouping, Result, Settings, Stripper, document_date, template_picks, to_cluster
 from .report.records import COLUMNS
 from .shingle import ShingleSets, shingle_keys
 from .verify import verify
@@ -164,11 +164,8 @@ def learn(plan: Plan, shards: int, strip: Stripper | None = None) -> None:
     taken: Counter[str] = Counter()
     sample: list[Document] = []
     for k in range(shards):
-        rows = []
-        for i, source in enumerate(_read_table(plan.path("raw", f"part-{k:05d}.parquet"), ["source"])["source"]):
-            if source and taken[source] < cap:
-                taken[source] += 1
-                rows.append(i)
+        sources = _read_table(plan.path("raw", f"part-{k:05d}.parquet"), ["source"])["source"]
+        rows = template_picks(sources, cap, taken)
         if rows:
             docs = _raw_documents(plan, k)
             sample.extend(docs[i] for i in rows)

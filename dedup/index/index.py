@@ -82,6 +82,7 @@ class _Neighbourhood:
     grouping: Grouping
     docs: list[Document]
     keys: list[str]
+    batch_shingles: ShingleSets
 
 
 class Index:
@@ -263,7 +264,8 @@ class Index:
     def _neighbourhood(self, batch: Batch, seeds: list[StoredDoc]) -> _Neighbourhood:
         """Find the stored clusters ``batch`` (and ``seeds``) verify against, grow to a fixed
         point, and re-cluster all of it."""
-        common = _Common(self, shingle_keys(batch.keys, self.settings.ngram))
+        batch_shingles = shingle_keys(batch.keys, self.settings.ngram)
+        common = _Common(self, batch_shingles)
         stored = {d.row: d for d in seeds}
         frontier_keys = list(batch.keys) + [d.key for d in seeds]
         frontier_bands = list(batch.bands) + [d.bands for d in seeds]
@@ -285,7 +287,7 @@ class Index:
             ids=[d.id for d in docs],
         )
         grouping = group_keys(keys, provenance, self.settings, self.hasher, common)
-        return _Neighbourhood(batch, kept, grouping, docs, keys)
+        return _Neighbourhood(batch, kept, grouping, docs, keys, batch_shingles)
 
     def _verified_hits(self, keys: list[str], bands: list[np.ndarray], skip: set[int], common) -> list[StoredDoc]:
         """Stored documents (not in ``skip``) that verify against one of ``keys``."""
@@ -295,13 +297,18 @@ class Index:
         rows = np.vstack(bands)
         owner = np.repeat(np.repeat(np.arange(len(bands)), sizes), rows.shape[1])
         at, found = self._table.lookup(combine(rows), self.settings.max_bucket)
-        pairs = np.unique(np.stack([owner[at], found], axis=1), axis=0)
-        pairs = pairs[~np.isin(pairs[:, 1], list(skip))]
-        if not len(pairs):
+        keep = ~np.isin(found, list(skip))
+        if not keep.any():
             return []
-        candidates = self.store.docs(np.unique(pairs[:, 1]).tolist())
-        where = {d.row: len(keys) + i for i, d in enumerate(candidates)}
-        pairs = np.array([(a, where[b]) for a, b in pairs if b in where], dtype=np.int64).reshape(-1, 2)
+        candidates = self.store.docs(np.unique(found[keep]).tolist())  # removed rows are not returned
+        if not candidates:
+            return []
+        n = len(candidates)
+        stored_rows = np.array([d.row for d in candidates], dtype=np.int64)
+        where = np.minimum(np.searchsorted(stored_rows, found), n - 1)
+        keep &= stored_rows[where] == found
+        codes = np.unique(owner[at][keep] * n + where[keep])  # each (new, stored) pair once
+        pairs = np.stack([codes // n, len(keys) + codes % n], axis=1)
         shingles = shingle_keys(keys + [d.key for d in candidates], self.settings.ngram)
         edges, _ = verify(shingles, pairs, self.settings.thresholds, common(shingles))
         return [candidates[i - len(keys)] for i in np.unique(edges[:, 1])]
@@ -362,7 +369,7 @@ class Index:
         self.store.put_clusters({m.cluster_id: (row_of[m.canonical_id], sizes[m.cluster_id]) for m in placed.values()})
         self.store.drop_clusters(sorted(({d.cluster for d in area.stored} | set(dropped)) - set(ids)))
         if batch.docs:
-            self.store.add_df(self._buckets(shingle_keys(batch.keys, self.settings.ngram)), 1)
+            self.store.add_df(self._buckets(area.batch_shingles), 1)
         batch_ids = {d.id for d in batch.docs}
         return {i: m for i, m in placed.items() if i in batch_ids}, rows
 
