@@ -8,11 +8,12 @@ the others are clustered again among themselves, with the edges they have.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
+from . import kernels
 from .shingle import ShingleSets
 from .verify import Scores, Thresholds, accepts, score_pairs
 
@@ -49,21 +50,7 @@ class Provenance:
 
 def components(n: int, edges: np.ndarray) -> np.ndarray:
     """Connected-component label (smallest member position) of every node."""
-    parent = np.arange(n)
-
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    for a, b in edges:
-        ra, rb = find(int(a)), find(int(b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(i) for i in range(n)], dtype=np.int64)
+    return kernels.component_labels(n, np.asarray(edges, dtype=np.int64).reshape(-1, 2))
 
 
 def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Provenance) -> tuple[int, str]:
@@ -73,16 +60,18 @@ def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Pr
     shingle weighted by the number of copies that hold it.
     """
     sets = [shingles[int(m)] for m in members]
+    lengths = np.array([len(x) for x in sets])
     # Each shingle weighs as many as the copies that share it: a complete copy
     # covers the shared text, while edits and additions found in one copy only
     # count little.
-    pooled, support = np.unique(np.concatenate(sets), return_counts=True)
-    total = max(int(support.sum()), 1)
-    coverage = np.array([support[np.searchsorted(pooled, s)].sum() / total for s in sets])
+    _, where, support = np.unique(np.concatenate(sets), return_inverse=True, return_counts=True)
+    running = np.concatenate(([0], np.cumsum(support[where])))
+    ends = np.cumsum(lengths)
+    coverage = (running[ends] - running[ends - lengths]) / max(int(support.sum()), 1)
     keys = [
-        (-round(float(c), 3), provenance.dates[int(m)] or "\uffff", int(provenance.removed[int(m)]), -len(s),
+        (-round(float(c), 3), provenance.dates[int(m)] or "\uffff", int(provenance.removed[int(m)]), -int(size),
          provenance.order_key(int(m)))
-        for c, m, s in zip(coverage, members, sets)
+        for c, m, size in zip(coverage, members, lengths)
     ]
     order = sorted(range(len(members)), key=keys.__getitem__)
     best, runner = keys[order[0]], keys[order[1]]
@@ -128,12 +117,12 @@ def _prefers_outside(star: np.ndarray, canonical: int, edges: np.ndarray, weight
                      against: np.ndarray) -> np.ndarray:
     """Which star members have a verified partner outside the star, among the ends of
     ``edges``, more similar to them (by Jaccard) than the canonical is (``against``)."""
-    crossing = np.isin(edges[:, 0], star) ^ np.isin(edges[:, 1], star)
-    best = dict.fromkeys(map(int, star), 0.0)
-    for (a, b), w in zip(edges[crossing], weights[crossing]):
-        member = int(a) if int(a) in best else int(b)
-        best[member] = max(best[member], float(w))
-    return np.array([m != canonical and best[int(m)] > j for m, j in zip(star, against)])
+    in_first, in_second = np.isin(edges[:, 0], star), np.isin(edges[:, 1], star)
+    crossing = in_first ^ in_second
+    inside = np.where(in_first[crossing], edges[crossing, 0], edges[crossing, 1])
+    best = np.zeros(star.size)
+    np.maximum.at(best, np.searchsorted(star, inside), weights[crossing])
+    return (star != canonical) & (best > against)
 
 
 def cluster(

@@ -399,3 +399,26 @@ def pair_overlaps(values, offsets, common, pairs):
                 if hit:
                     own_shared[k] += 1
     return shared, own, own_shared
+
+
+@njit(cache=True)
+def component_labels(n, edges):
+    """Connected-component label of every node ``0..n-1`` under ``edges`` (``(m, 2)``):
+    the smallest node of its component. Union-find with path halving."""
+    parent = np.arange(n)
+    for k in range(edges.shape[0]):
+        a = edges[k, 0]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        b = edges[k, 1]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    for i in range(n):  # parents are smaller than their children: one pass settles every label
+        parent[i] = parent[parent[i]]
+    return parent

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import pickle
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import regex
@@ -268,7 +268,7 @@ def group_keys(
     report("verify", len(candidates), len(candidates))
     report("cluster", 0, len(keys))
     groups = cluster(len(keys), edges, shingles, settings.thresholds, provenance, flags, edge_scores.jaccard)
-    return Grouping(groups, shingles, comparable, int(len(candidates)), int(len(edges)))
+    return Grouping(groups, shingles, comparable, len(candidates), len(edges))
 
 
 def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequence[str], grouping: Grouping,
@@ -281,6 +281,7 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequen
         reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
     members = []
     sc = group.scores
+    canonical_words = set(keys[group.canonical].split())
     for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
         doc = docs[int(pos)]
         is_canonical = int(pos) == group.canonical
@@ -291,7 +292,7 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequen
             shared=int(shared),
             only_member=int(shingles.sizes[pos] - shared),
             only_canonical=int(shingles.sizes[group.canonical] - shared),
-            differs=() if is_canonical else _differs(keys[int(pos)], keys[group.canonical]),
+            differs=() if is_canonical else _differs(keys[int(pos)], canonical_words),
         )
         members.append(
             Member(
@@ -347,9 +348,10 @@ def _prepare_chunk(
     return docs, stripped, normalize_many([stripped[d.id].body[:cap] for d in docs])
 
 
-def _differs(member_key: str, canonical_key: str) -> tuple[str, ...]:
-    """Words found in only one of two texts, numbers first: ``+w`` member-only, ``-w`` canonical-only."""
-    mine, theirs = set(member_key.split()), set(canonical_key.split())
+def _differs(member_key: str, theirs: set[str]) -> tuple[str, ...]:
+    """Words found in only one of a text and the canonical's words ``theirs``, numbers
+    first: ``+w`` member-only, ``-w`` canonical-only."""
+    mine = set(member_key.split())
     marked = [f"+{w}" for w in mine - theirs] + [f"-{w}" for w in theirs - mine]
     marked.sort(key=lambda w: (not _HAS_DIGIT.search(w), w))
     return tuple(marked[:_MAX_DIFFERS])

@@ -11,8 +11,9 @@ or shingle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class ShingleSets:
     def __getitem__(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 
-    @property
+    @cached_property
     def sizes(self) -> np.ndarray:
         """Number of distinct shingles of each document."""
         return np.diff(self.offsets)

@@ -25,22 +25,31 @@ import json
 import pickle
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from .candidates import signed_rows
-from .cluster import Provenance, cluster
+from .cluster import Provenance, cluster, components
 from .io import atomic_path, require
 from .lsh import sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
-from .pipeline import Deduplicator, Grouping, Result, Settings, Stripper, document_date, template_picks, to_cluster
-from .report.records import COLUMNS
+from .pipeline import (
+    Deduplicator,
+    Grouping,
+    Result,
+    Settings,
+    Stripper,
+    document_date,
+    template_picks,
+    to_cluster,
+)
+from .report.records import COLUMNS, parquet_schema
 from .shingle import ShingleSets, shingle_keys
 from .verify import verify
 
@@ -58,7 +67,6 @@ class Plan:
     settings: Settings
     shard_docs: int = 10_000
     partitions: int = 32
-    pair_chunk: int = 100_000
     keep_objects: bool = False  # also keep what stripping made of each document, and the clusters, pickled
 
     def path(self, *parts: str) -> Path:
@@ -74,9 +82,11 @@ _OUTPUTS = {
     "sign": ("sign", "rows-{:05d}.npz"),
     "df_map": ("df", "map-{:05d}/bounds.npy"),
     "df_reduce": ("df", "common-{:03d}.npy"),
+    "df_flags": ("df", "flags-{:05d}.npy"),
     "bands_map": ("bands", "map-{:05d}/bounds.npy"),
-    "bands_reduce": ("pairs", "{:03d}.npy"),
-    "verify": ("edges", "{:05d}.npz"),
+    "bands_reduce": ("pairs", "{:03d}/bounds.npy"),
+    "verify": ("edges", "{:03d}.npz"),
+    "cluster": ("clusters", "rows-{:03d}.parquet"),
 }
 
 
@@ -201,8 +211,10 @@ def sign_task(plan: Plan, number: int) -> None:
         "parent_id": [d.meta.get("parent_id") for d in docs],
         "removed": [len(d.text) - len(stripped[d.id].body) for d in docs],
         "capped": [len(stripped[d.id].body) > settings.max_chars for d in docs],
-        "key": keys,
     } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
+    encoded = [key.encode("utf-8") for key in keys]
+    _save_npy(plan.path("sign", f"keys-{number:05d}.utf8.npy"), np.frombuffer(b"".join(encoded), dtype=np.uint8))
+    _save_npy(plan.path("sign", f"keys-{number:05d}.offsets.npy"), _offsets([len(e) for e in encoded]))
     for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
         _save_npy(plan.path("sign", f"shingles-{number:05d}.{name}.npy"), array)
     _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=settings.bands.keys(rows))
@@ -267,13 +279,19 @@ def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     _save_npy(out, values[counts > plan.settings.common_df])
 
 
-@lru_cache(maxsize=2)
-def _common_values(folder: str, partitions: int) -> np.ndarray:
-    """Every common shingle of the run in ``folder``, sorted (read once per process)."""
-    plan_folder = Path(folder)
-    parts = [np.load(plan_folder / _OUTPUTS["df_reduce"][0] / _OUTPUTS["df_reduce"][1].format(p))
-             for p in range(partitions)]
-    return np.sort(np.concatenate(parts))
+def df_flags_task(plan: Plan, number: int) -> None:
+    """Which shingles of one shard are common, aligned with its ``values`` file."""
+    out = plan.output("df_flags", number)
+    if _done(out):
+        return
+    parts = [np.load(plan.output("df_reduce", p)) for p in range(plan.partitions)]
+    common = np.sort(np.concatenate(parts))
+    values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
+    at = np.minimum(np.searchsorted(common, values), max(common.size - 1, 0))
+    _save_npy(out, common[at] == values if common.size else np.zeros(values.size, dtype=bool))
+
+
+# -- bands ------------------------------------------------------------------------------
 
 
 def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
@@ -291,8 +309,9 @@ def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
     _write_partitioned(out, _partition(key, plan.partitions), plan.partitions, band=band, key=key, row=row)
 
 
-def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
-    """Candidate pairs of documents from the buckets of one partition."""
+def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) -> None:
+    """Candidate pairs of documents from the buckets of one partition, split by the range
+    of their first document (what one verify task takes)."""
     out = plan.output("bands_reduce", partition)
     if _done(out):
         return
@@ -304,15 +323,9 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     starts[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
     first, second = sorted_bucket_pairs(row, starts, plan.settings.max_bucket)
     doc_mask = np.int64((1 << (_KIND_SHIFT - _DOC_SHIFT)) - 1)
-    a, b = (first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask
-    pairs = unique_pairs(a, b)
-    _save_npy(out, pairs)
-
-
-def _all_pairs(plan: Plan) -> np.ndarray:
-    parts = [np.load(plan.output("bands_reduce", p)) for p in range(plan.partitions)]
-    pairs = np.concatenate(parts)
-    return unique_pairs(pairs[:, 0], pairs[:, 1])
+    pairs = unique_pairs((first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask)
+    part = pairs[:, 0] * plan.partitions // max(total_docs, 1)
+    _write_partitioned(out, part, plan.partitions, first=pairs[:, 0], second=pairs[:, 1])
 
 
 # -- verify -----------------------------------------------------------------------------
@@ -322,20 +335,41 @@ def _shard_of(docs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.searchsorted(offsets, docs, side="right") - 1
 
 
-def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
-    """The normalized keys of global documents ``docs`` (sorted), read shard by shard."""
-    keys: list[str] = []
+def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarray], list]) -> list:
+    """``read(shard, local positions)`` for the shards of global documents ``docs`` (sorted),
+    concatenated in the order of ``docs``."""
+    out: list = []
     shard_of = _shard_of(docs, offsets)
     for k in np.unique(shard_of):
-        column = _read_table(plan.path("sign", f"docs-{int(k):05d}.parquet"), ["key"])["key"]
-        keys.extend(column[int(i - offsets[k])] for i in docs[shard_of == k])
-    return keys
+        out.extend(read(int(k), docs[shard_of == k] - offsets[k]))
+    return out
+
+
+def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
+    """The normalized keys of global documents ``docs`` (sorted): slices of the shards'
+    memory-mapped UTF-8 files."""
+    def read(k: int, local: np.ndarray) -> list[str]:
+        ends = np.load(plan.path("sign", f"keys-{k:05d}.offsets.npy"))
+        text = np.load(plan.path("sign", f"keys-{k:05d}.utf8.npy"), mmap_mode="r")
+        return [bytes(text[ends[i] : ends[i + 1]]).decode("utf-8") for i in local]
+
+    return _gather(docs, offsets, read)
+
+
+def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
+    """``columns`` of ``sign/docs-K.parquet`` for global documents ``docs`` (sorted)."""
+    def read(k: int, local: np.ndarray) -> list[tuple]:
+        part = _read_table(plan.path("sign", f"docs-{k:05d}.parquet"), columns)
+        return [tuple(part[c][int(i)] for c in columns) for i in local]
+
+    rows = _gather(docs, offsets, read)
+    return {c: [r[j] for r in rows] for j, c in enumerate(columns)}
 
 
 def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[ShingleSets, np.ndarray]:
     """The shingle sets of global documents ``docs`` (sorted), read from the memory-mapped
     shard files (only the slices they need), and which of their shingles are common."""
-    values, sizes, words = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, np.int64)]
+    values, sizes, words, flags = ([np.zeros(0, dtype=t)] for t in (np.uint64, np.int64, np.int64, bool))
     shard_of = _shard_of(docs, offsets)
     for k in np.unique(shard_of):
         stem = f"shingles-{int(k):05d}"
@@ -345,30 +379,151 @@ def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[Shi
         # every wanted position at once: each slice's start, then counting up within it
         at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
         values.append(np.load(plan.path("sign", f"{stem}.values.npy"), mmap_mode="r")[at])
+        flags.append(np.load(plan.output("df_flags", int(k)), mmap_mode="r")[at])
         sizes.append(lengths)
         words.append(np.load(plan.path("sign", f"{stem}.words.npy"))[local])
     shingles = ShingleSets(np.concatenate(values), _offsets(np.concatenate(sizes)), np.concatenate(words))
-    common = _common_values(str(plan.folder), plan.partitions)
-    at = np.minimum(np.searchsorted(common, shingles.values), max(common.size - 1, 0))
-    return shingles, (common[at] == shingles.values) if common.size else np.zeros(shingles.values.size, bool)
+    return shingles, np.concatenate(flags)
 
 
-def verify_task(plan: Plan, chunk: int, pairs: np.ndarray, offsets: np.ndarray) -> None:
-    """Exact scores of one chunk of candidate pairs; keeps the verified edges."""
-    out = plan.output("verify", chunk)
+def verify_task(plan: Plan, partition: int, offsets: np.ndarray) -> None:
+    """Exact scores of the candidate pairs of one range of first documents; keeps the
+    verified edges and the number of candidates."""
+    out = plan.output("verify", partition)
     if _done(out):
         return
+    markers = [plan.output("bands_reduce", p) for p in range(plan.partitions)]
+    first, second = _read_partition(markers, partition, "first", "second")
+    pairs = unique_pairs(first, second)
     docs = np.unique(pairs)
     shingles, common = _shingles_of(plan, docs, offsets)
     edges, scores = verify(shingles, np.searchsorted(docs, pairs), plan.settings.thresholds, common)
-    _save_npz(out, edges=docs[edges].reshape(-1, 2), jaccard=scores.jaccard)
+    _save_npz(out, edges=docs[edges].reshape(-1, 2), jaccard=scores.jaccard, candidates=np.int64(len(pairs)))
 
 
 # -- cluster ----------------------------------------------------------------------------
 
 
+def split_components(plan: Plan, total_docs: int) -> tuple[int, int]:
+    """Hand each connected component of the verified edges to one of ``partitions``
+    cluster tasks (``clusters/edges-T.npz``); the numbers of candidates and edges."""
+    marker = plan.path("clusters", "split.json")
+    if _done(marker):
+        kept = json.loads(marker.read_text())
+        return kept["candidates"], kept["edges"]
+    found = [np.load(plan.output("verify", p)) for p in range(plan.partitions)]
+    edges = np.concatenate([f["edges"] for f in found] + [np.zeros((0, 2), dtype=np.int64)]).astype(np.int64)
+    jaccard = np.concatenate([f["jaccard"] for f in found] + [np.zeros(0)])
+    candidates = int(sum(int(f["candidates"]) for f in found))
+    task = components(total_docs, edges)[edges[:, 0]] % plan.partitions
+    for t in range(plan.partitions):
+        _save_npz(plan.path("clusters", f"edges-{t:03d}.npz"), edges=edges[task == t], jaccard=jaccard[task == t])
+    kept = {"candidates": candidates, "edges": len(edges)}
+    _save(marker, lambda temp: temp.write_text(json.dumps(kept)))
+    return candidates, len(edges)
+
+
+def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
+    """Cluster the components of one task (their documents' shingles only) and write
+    their report rows, without cluster numbers yet."""
+    out = plan.output("cluster", task)
+    if _done(out):
+        return
+    settings = plan.settings
+    with np.load(plan.path("clusters", f"edges-{task:03d}.npz")) as f:
+        edges, jaccard = f["edges"], f["jaccard"]
+    linked = np.unique(edges)
+    shingles, common = _shingles_of(plan, linked, offsets)
+    table = _doc_columns(plan, linked, offsets, ("id", "source", "date", "parent_id", "removed"))
+    ids = table["id"]
+    provenance = Provenance(table["date"], np.array(table["removed"], dtype=np.int64), ids)
+    groups = cluster(len(linked), np.searchsorted(linked, edges), shingles, settings.thresholds, provenance, common,
+                     jaccard)
+    grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
+    docs = [Document(i, "", s, meta={"parent_id": p} if p else {})
+            for i, s, p in zip(ids, table["source"], table["parent_id"])]
+    grouped = np.sort(np.concatenate([g.members for g in groups if g.members.size > 1] + [np.zeros(0, np.int64)]))
+    keys = [""] * len(linked)  # for the words that differ
+    for pos, key in zip(grouped.tolist(), _keys_of(plan, linked[grouped], offsets)):
+        keys[pos] = key
+    made = [to_cluster(0, g, docs, keys, grouping, settings.min_words) for g in groups]
+    position = {doc_id: i for i, doc_id in enumerate(ids)}
+    rows = [_row(table, position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members]
+    if plan.keep_objects:
+        _save(plan.path("clusters", f"objects-{task:03d}.pkl"), lambda temp: temp.write_bytes(pickle.dumps(made)))
+    _save_rows(out, rows)
+
+
+def _row(table: dict[str, list], i: int, canonical: str, member: Member | None, size: int, reason: str) -> dict:
+    """The report row of document ``i`` of ``table`` (every column but the cluster number);
+    ``member`` is None for a document alone."""
+    ev = member.evidence if member is not None else None
+    return {
+        "doc_id": table["id"][i], "is_canonical": member.is_canonical if member is not None else True,
+        "canonical_id": canonical, "similarity": member.similarity if member is not None else 1.0,
+        "jaccard": ev.jaccard if ev else 1.0, "containment": ev.containment if ev else 1.0,
+        "specific": ev.specific if ev else 1.0, "cluster_size": size, "source": table["source"][i],
+        "stripped_chars": table["removed"][i], "parent_id": table["parent_id"][i], "reason": reason,
+        "differs": list(ev.differs) if ev else [],
+    }
+
+
+def _schema() -> Any:
+    pa = require("pyarrow", "parquet", "the staged run")
+    return parquet_schema(pa)
+
+
+def _save_rows(path: Path, rows: list[dict]) -> None:
+    pa = require("pyarrow", "parquet", path)
+    pq = require("pyarrow.parquet", "parquet", path)
+    schema = _schema().remove(COLUMNS.index("cluster_id"))
+    _save(path, lambda temp: pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp))
+
+
+def write_report(plan: Plan, shards: int, candidates: int, edges: int) -> dict[str, int]:
+    """Number the clusters as a batch run does (largest first, then by canonical id), add
+    every document without an edge as a cluster of its own, and write ``clusters.parquet``;
+    the run's counts."""
+    out, counts_path = plan.path("clusters.parquet"), plan.path("counts.json")
+    if _done(out):
+        return json.loads(counts_path.read_text())
+    pa = require("pyarrow", "parquet", out)
+    pq = require("pyarrow.parquet", "parquet", out)
+    min_words = plan.settings.min_words
+    grouped = pa.concat_tables([pq.read_table(plan.output("cluster", t)) for t in range(plan.partitions)])
+    table = _doc_table(plan, shards)
+    taken = set(grouped.column("doc_id").to_pylist())
+    alone = [i for i, doc_id in enumerate(table["id"]) if doc_id not in taken]
+    rows = []
+    for i in alone:
+        words = table["words"][i]
+        reason = (f"too short after stripping: {words} words (minimum {min_words})"
+                  if words < min_words else "no verified copy")
+        rows.append(_row(table, i, table["id"][i], None, 1, reason))
+    every = pa.concat_tables([grouped, pa.Table.from_pylist(rows, schema=grouped.schema)])
+    # one entry per cluster: where its rows start (the canonical's row comes first), its size
+    starts = np.flatnonzero(every.column("is_canonical").to_numpy(zero_copy_only=False))
+    sizes = every.column("cluster_size").to_numpy()[starts]
+    canonical = every.column("doc_id").take(pa.array(starts)).to_pylist()
+    order = sorted(range(len(starts)), key=lambda e: (-sizes[e], canonical[e]))
+    lengths = sizes[order]
+    first = np.repeat(starts[order] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    numbers = np.repeat(np.arange(1, len(order) + 1), lengths)
+    report = every.take(pa.array(first)).add_column(COLUMNS.index("cluster_id"), "cluster_id", pa.array(numbers))
+    with atomic_path(out) as temp:
+        pq.write_table(report.cast(_schema()), temp)
+    counts = {
+        "documents": sum(p is None for p in table["parent_id"]), "embedded": sum(p is not None for p in table["parent_id"]),
+        "clusters": len(order), "duplicates": int(sizes[sizes > 1].sum()), "edges": edges,
+        "too_short": sum(w < min_words for w in table["words"]), "capped": int(sum(table["capped"])),
+        "candidates": candidates,
+    }
+    _save(counts_path, lambda temp: temp.write_text(json.dumps(counts)))
+    return counts
+
+
 def _doc_table(plan: Plan, shards: int) -> dict[str, list]:
-    columns = ("id", "source", "date", "parent_id", "removed", "capped")
+    columns = ("id", "source", "parent_id", "removed", "capped")
     table: dict[str, list] = {c: [] for c in columns}
     for k in range(shards):
         part = _read_table(plan.path("sign", f"docs-{k:05d}.parquet"), columns)
@@ -377,105 +532,6 @@ def _doc_table(plan: Plan, shards: int) -> dict[str, list]:
     table["words"] = np.concatenate(
         [np.load(plan.path("sign", f"shingles-{k:05d}.words.npy")) for k in range(shards)]).tolist()
     return table
-
-
-def cluster_task(plan: Plan, shards: int, chunks: int, offsets: np.ndarray) -> dict[str, int]:
-    """Cluster every document and write ``clusters.parquet``; the run's counts.
-
-    Only documents with a verified edge are clustered (on their own shingle sets);
-    every other document is a cluster of its own. Clusters are numbered as in a batch
-    run: largest first, then by canonical id.
-    """
-    out, counts_path = plan.path("clusters.parquet"), plan.path("counts.json")
-    if _done(out):
-        return json.loads(counts_path.read_text())
-    settings = plan.settings
-    found = [np.load(plan.output("verify", c)) for c in range(chunks)]
-    edges = np.concatenate([f["edges"] for f in found] + [np.zeros((0, 2), dtype=np.int64)]).astype(np.int64)
-    jaccard = np.concatenate([f["jaccard"] for f in found] + [np.zeros(0)])
-    table = _doc_table(plan, shards)
-    linked = np.unique(edges)
-    shingles, common = _shingles_of(plan, linked, offsets)
-    ids = [table["id"][i] for i in linked]
-    provenance = Provenance([table["date"][i] for i in linked], np.array([table["removed"][i] for i in linked]), ids)
-    groups = cluster(len(linked), np.searchsorted(linked, edges), shingles, settings.thresholds, provenance, common,
-                     jaccard)
-    grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
-    docs = [Document(i, "", table["source"][g], meta={"parent_id": table["parent_id"][g]} if table["parent_id"][g] else {})
-            for i, g in zip(ids, linked)]
-    grouped_docs = np.sort(np.array([linked[int(m)] for g in groups if g.members.size > 1 for m in g.members],
-                                    dtype=np.int64))
-    key_of = dict(zip(grouped_docs.tolist(), _keys_of(plan, grouped_docs, offsets)))  # for the words that differ
-    local_keys = [key_of.get(int(g), "") for g in linked]
-    made = [to_cluster(0, g, docs, local_keys, grouping, settings.min_words) for g in groups]
-    grouped = set(ids)  # documents with an edge: in a cluster above, alone or not
-    entries: list[tuple[int, str, Any]] = [(-c.size, c.canonical.id, c) for c in made]
-    entries += [(-1, doc_id, i) for i, doc_id in enumerate(table["id"]) if doc_id not in grouped]
-    entries.sort(key=lambda t: (t[0], t[1]))
-    position = {doc_id: i for i, doc_id in enumerate(table["id"])}
-    with atomic_path(out) as temp:
-        writer = _RowWriter(temp)
-        for number, (_, _, item) in enumerate(entries, start=1):
-            if isinstance(item, int):
-                words = table["words"][item]
-                reason = (f"too short after stripping: {words} words (minimum {settings.min_words})"
-                          if words < settings.min_words else "no verified copy")
-                writer.add(table, item, number, table["id"][item], None, 1, reason)
-            else:
-                for m in item.members:
-                    writer.add(table, position[m.doc_id], number, item.canonical.id, m, item.size, item.reason)
-        writer.close()
-    counts = {
-        "documents": sum(p is None for p in table["parent_id"]), "embedded": sum(p is not None for p in table["parent_id"]),
-        "clusters": len(entries), "duplicates": sum(c.size for c in made if c.size > 1), "edges": int(len(edges)),
-        "too_short": sum(w < settings.min_words for w in table["words"]), "capped": int(sum(table["capped"])),
-    }
-    if plan.keep_objects:
-        _save(plan.path("clusters.pkl"), lambda temp: temp.write_bytes(pickle.dumps(made)))
-    _save(counts_path, lambda temp: temp.write_text(json.dumps(counts)))
-    return counts
-
-
-class _RowWriter:
-    """The report rows (:data:`dedup.report.records.COLUMNS`), written to Parquet in batches."""
-
-    batch = 100_000
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows: dict[str, list] = {c: [] for c in COLUMNS}
-        self.writer = None
-
-    def add(self, table: dict[str, list], i: int, number: int, canonical: str, member: Any, size: int,
-            reason: str) -> None:
-        ev = member.evidence if member is not None else None
-        values = {
-            "doc_id": table["id"][i], "cluster_id": number,
-            "is_canonical": member.is_canonical if member is not None else True, "canonical_id": canonical,
-            "similarity": member.similarity if member is not None else 1.0,
-            "jaccard": ev.jaccard if ev else 1.0, "containment": ev.containment if ev else 1.0,
-            "specific": ev.specific if ev else 1.0, "cluster_size": size, "source": table["source"][i],
-            "stripped_chars": table["removed"][i], "parent_id": table["parent_id"][i], "reason": reason,
-            "differs": list(ev.differs) if ev else [],
-        }
-        for c in COLUMNS:
-            self.rows[c].append(values[c])
-        if len(self.rows["doc_id"]) >= self.batch:
-            self._flush()
-
-    def _flush(self) -> None:
-        pa = require("pyarrow", "parquet", self.path)
-        pq = require("pyarrow.parquet", "parquet", self.path)
-        table = pa.table(self.rows)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        self.writer.write_table(table)
-        self.rows = {c: [] for c in COLUMNS}
-
-    def close(self) -> None:
-        if self.rows["doc_id"] or self.writer is None:
-            self._flush()
-        self.writer.close()
 
 
 # -- the whole run ----------------------------------------------------------------------
@@ -492,6 +548,7 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
         stale.unlink()
     seconds: dict[str, float] = {}
     clock = _clock(seconds)
+    partitions = range(plan.partitions)
     with clock("read"):
         shards, note = write_shards(plan, documents, describe)
     report("read", shards, shards)
@@ -502,24 +559,25 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
         offsets = _offsets([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
         _check_unique_ids(plan, shards)
     report("sign", shards, shards)
+    total = int(offsets[-1])
     with clock("df"):
         _dispatch(plan, executor, df_map_task, "df_map", [(plan, k) for k in range(shards)])
-        _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in range(plan.partitions)])
+        _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in partitions])
+        _dispatch(plan, executor, df_flags_task, "df_flags", [(plan, k) for k in range(shards)])
     with clock("bands"):
         _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
-        _dispatch(plan, executor, bands_reduce_task, "bands_reduce",
-                  [(plan, p, shards) for p in range(plan.partitions)])
-        pairs = _all_pairs(plan)
-    report("candidates", len(pairs), len(pairs))
+        _dispatch(plan, executor, bands_reduce_task, "bands_reduce", [(plan, p, shards, total) for p in partitions])
+    report("candidates", plan.partitions, plan.partitions)
     with clock("verify"):
-        chunks = [pairs[lo : lo + plan.pair_chunk] for lo in range(0, len(pairs), plan.pair_chunk)]
-        _dispatch(plan, executor, verify_task, "verify", [(plan, c, chunk, offsets) for c, chunk in enumerate(chunks)])
-    report("verify", len(pairs), len(pairs))
+        _dispatch(plan, executor, verify_task, "verify", [(plan, p, offsets) for p in partitions])
+    report("verify", plan.partitions, plan.partitions)
     with clock("cluster"):
-        result = cluster_task(plan, shards, len(chunks), offsets)
+        candidates, edges = split_components(plan, total)
+        _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in partitions])
+        result = write_report(plan, shards, candidates, edges)
     report("cluster", result["clusters"], result["clusters"])
     _save(plan.path("timings.json"), lambda temp: temp.write_text(json.dumps(seconds, indent=1)))
-    return {**result, "candidates": int(len(pairs)), "shards": shards, "input": note, "seconds": seconds}
+    return {**result, "shards": shards, "input": note, "seconds": seconds}
 
 
 def _clock(seconds: dict[str, float]) -> Callable[[str], Any]:
@@ -546,8 +604,7 @@ def _dispatch(plan: Plan, executor: Executor, function: Callable, task: str, arg
 def _check_manifest(plan: Plan) -> None:
     """Refuse to resume a folder written with other settings."""
     manifest = plan.path("manifest.json")
-    mine = {"settings": asdict(plan.settings), "shard_docs": plan.shard_docs, "partitions": plan.partitions,
-            "pair_chunk": plan.pair_chunk}
+    mine = {"settings": asdict(plan.settings), "shard_docs": plan.shard_docs, "partitions": plan.partitions}
     if manifest.exists():
         theirs = json.loads(manifest.read_text())
         if theirs != json.loads(json.dumps(mine)):
@@ -585,7 +642,8 @@ def read_result(plan: Plan, shards: int, counts: dict[str, int]) -> Result:
                 documents.setdefault(child.id, child)
         offsets = np.load(plan.path("sign", f"shingles-{k:05d}.offsets.npy"))
         sizes.extend(np.diff(offsets).tolist())
-    made = {c.canonical.id: c for c in pickle.loads(plan.path("clusters.pkl").read_bytes())}
+    made = {c.canonical.id: c for t in range(plan.partitions)
+            for c in pickle.loads(plan.path("clusters", f"objects-{t:03d}.pkl").read_bytes())}
     size_of = dict(zip(stripped, sizes))
     clusters = []
     for row in read_rows(plan):

@@ -47,7 +47,7 @@ def expected(corpus) -> dedup.Result:
 
 def _small_plan(folder: Path) -> Plan:
     """Many small tasks: several shards, partitions and pair chunks."""
-    return Plan(folder, Settings(), shard_docs=6, partitions=3, pair_chunk=40)
+    return Plan(folder, Settings(), shard_docs=6, partitions=3)
 
 
 def test_the_corpus_has_a_component_cut_by_the_chain_guard(expected) -> None:
@@ -118,7 +118,7 @@ def test_an_interrupted_run_resumes_without_redoing_finished_tasks(corpus, expec
 
 def test_a_folder_of_another_run_is_refused(corpus, tmp_path) -> None:
     run_stages(_small_plan(tmp_path / "run"), corpus[:5], local_executor(1))
-    other = Plan(tmp_path / "run", Settings(ngram=4), shard_docs=6, partitions=3, pair_chunk=40)
+    other = Plan(tmp_path / "run", Settings(ngram=4), shard_docs=6, partitions=3)
     with pytest.raises(ValueError, match="other settings"):
         run_stages(other, corpus[:5], local_executor(1))
 

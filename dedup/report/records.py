@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, TextIO
 
 from ..io import require
 from ..pipeline import Result
@@ -77,18 +78,22 @@ def write_csv(result: Result, out: TextIO) -> int:
     return n
 
 
-def write_parquet(result: Result, path: str | Path) -> int:
-    """Write the rows to a Parquet file with the documented schema; returns the number written."""
-    pa = require("pyarrow", "parquet", Path(path))
-    pq = require("pyarrow.parquet", "parquet", Path(path))
-    schema = pa.schema([
+def parquet_schema(pa: Any) -> Any:
+    """The Arrow schema of the rows (``pa``: the pyarrow module)."""
+    return pa.schema([
         ("doc_id", pa.string()), ("cluster_id", pa.int64()), ("is_canonical", pa.bool_()),
         ("canonical_id", pa.string()), ("similarity", pa.float64()), ("jaccard", pa.float64()),
         ("containment", pa.float64()), ("specific", pa.float64()), ("cluster_size", pa.int64()),
         ("source", pa.string()), ("stripped_chars", pa.int64()), ("parent_id", pa.string()),
         ("reason", pa.string()), ("differs", pa.list_(pa.string())),
     ])
-    table = pa.Table.from_pylist(list(rows(result)), schema=schema)
+
+
+def write_parquet(result: Result, path: str | Path) -> int:
+    """Write the rows to a Parquet file with the documented schema; returns the number written."""
+    pa = require("pyarrow", "parquet", Path(path))
+    pq = require("pyarrow.parquet", "parquet", Path(path))
+    table = pa.Table.from_pylist(list(rows(result)), schema=parquet_schema(pa))
     pq.write_table(table, path)
     return table.num_rows
 
