@@ -91,9 +91,18 @@ class Bands:
         for lo in range(0, self.bands, step):
             first, second = _bucket_pairs(keys[:, lo : lo + step], max_bucket)
             a, b = index[first], index[second]
-            found.append(np.unique(np.minimum(a, b) * n + np.maximum(a, b)))
-        codes = np.unique(np.concatenate(found))  # sorted: sorting the codes sorts the pairs
+            found.append(distinct(np.minimum(a, b) * n + np.maximum(a, b)))
+        codes = distinct(np.concatenate(found))  # sorted: sorting the codes sorts the pairs
         return np.stack([codes // n, codes % n], axis=1)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct entries of a 1-d array: a sort and a mask (NumPy's ``unique``
+    hashes first and is an order of magnitude slower on large integer arrays)."""
+    ordered = np.sort(np.asarray(values).ravel())
+    keep = np.ones(ordered.size, dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
 
 
 def unique_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -102,7 +111,7 @@ def unique_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     a, b = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
     keep = a != b
     low, high = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-    codes = np.unique((low << 31) | high)
+    codes = distinct((low << 31) | high)
     return np.stack([codes >> 31, codes & ((1 << 31) - 1)], axis=1)
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from .candidates import signed_rows
 from .cluster import Provenance, cluster, components
 from .io import atomic_path, require
-from .lsh import sorted_bucket_pairs, unique_pairs
+from .lsh import distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
 from .pipeline import (
@@ -395,7 +395,7 @@ def verify_task(plan: Plan, partition: int, offsets: np.ndarray) -> None:
     markers = [plan.output("bands_reduce", p) for p in range(plan.partitions)]
     first, second = _read_partition(markers, partition, "first", "second")
     pairs = unique_pairs(first, second)
-    docs = np.unique(pairs)
+    docs = distinct(pairs)
     shingles, common = _shingles_of(plan, docs, offsets)
     edges, scores = verify(shingles, np.searchsorted(docs, pairs), plan.settings.thresholds, common)
     _save_npz(out, edges=docs[edges].reshape(-1, 2), jaccard=scores.jaccard, candidates=np.int64(len(pairs)))
@@ -432,7 +432,7 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     settings = plan.settings
     with np.load(plan.path("clusters", f"edges-{task:03d}.npz")) as f:
         edges, jaccard = f["edges"], f["jaccard"]
-    linked = np.unique(edges)
+    linked = distinct(edges)
     shingles, common = _shingles_of(plan, linked, offsets)
     table = _doc_columns(plan, linked, offsets, ("id", "source", "date", "parent_id", "removed"))
     ids = table["id"]

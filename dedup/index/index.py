@@ -28,6 +28,7 @@ from ..normalize import NORMALIZER_VERSION
 from ..pipeline import ChromeStripper, Deduplicator, Grouping, Settings, Stripper, document_date, group_keys, to_cluster
 from ..candidates import signed_rows
 from ..cluster import Provenance
+from ..lsh import distinct
 from ..shingle import ShingleSets, shingle_keys
 from ..verify import verify
 from .bandtable import BandTable, combine
@@ -300,18 +301,18 @@ class Index:
         keep = ~np.isin(found, list(skip))
         if not keep.any():
             return []
-        candidates = self.store.docs(np.unique(found[keep]).tolist())  # removed rows are not returned
+        candidates = self.store.docs(distinct(found[keep]).tolist())  # removed rows are not returned
         if not candidates:
             return []
         n = len(candidates)
         stored_rows = np.array([d.row for d in candidates], dtype=np.int64)
         where = np.minimum(np.searchsorted(stored_rows, found), n - 1)
         keep &= stored_rows[where] == found
-        codes = np.unique(owner[at][keep] * n + where[keep])  # each (new, stored) pair once
+        codes = distinct(owner[at][keep] * n + where[keep])  # each (new, stored) pair once
         pairs = np.stack([codes // n, len(keys) + codes % n], axis=1)
         shingles = shingle_keys(keys + [d.key for d in candidates], self.settings.ngram)
         edges, _ = verify(shingles, pairs, self.settings.thresholds, common(shingles))
-        return [candidates[i - len(keys)] for i in np.unique(edges[:, 1])]
+        return [candidates[i - len(keys)] for i in distinct(edges[:, 1])]
 
     def _cluster_ids(self, area: _Neighbourhood) -> list[int | None]:
         """The stored id each group keeps (the one most of its stored members had), or None."""
