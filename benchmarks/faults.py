@@ -9,7 +9,7 @@ command. The final rows must equal the uninterrupted run's, every
 input document must appear exactly once, and no file may be left half-written under a
 final name (every output is written to a temporary name and renamed).
 
-    python benchmarks/faults.py [--docs 1000000] [--kills 3] [--workers 2] [--seed 0]
+    python benchmarks/faults.py [--docs 1000000] [--kills 3] [--workers 2] [--seed 0] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def command(dump: Path, folder: Path, workers: int) -> list[str]:
 def done_stages(folder: Path) -> str:
     """Which stage outputs exist (where the kill landed)."""
     marks = [("raw/_shards.json", "read"), ("templates.pkl", "templates"), ("df", "sign"), ("bands", "df"),
-             ("pairs", "bands"), ("edges", "candidates"), ("clusters.parquet", "cluster")]
+             ("pairs", "bands"), ("edges", "verify"), ("clusters/labels.npy", "components"),
+             ("clusters.parquet", "cluster")]
     reached = [name for path, name in marks if (folder / path).exists()]
     return reached[-1] if reached else "none"
 
@@ -52,13 +53,15 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dump", type=Path, help="an existing dump of --docs documents (default: generate one)")
     args = parser.parse_args()
     if not have_data():
         return 0
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        dump = Path(tmp) / "dump.jsonl"
-        write_dump(dump, args.docs)
+        dump = args.dump or Path(tmp) / "dump.jsonl"
+        if not args.dump:
+            write_dump(dump, args.docs)
         start = time.perf_counter()
         subprocess.run(command(dump, Path(tmp) / "whole", args.workers), check=True, capture_output=True)
         whole_s = time.perf_counter() - start

@@ -50,7 +50,9 @@ class Provenance:
 
 def components(n: int, edges: np.ndarray) -> np.ndarray:
     """Connected-component label (smallest member position) of every node."""
-    return kernels.component_labels(n, np.asarray(edges, dtype=np.int64).reshape(-1, 2))
+    parent = np.arange(n)
+    kernels.union(parent, np.asarray(edges, dtype=np.int64).reshape(-1, 2))
+    return kernels.settle(parent)
 
 
 def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Provenance) -> tuple[int, str]:

@@ -402,10 +402,10 @@ def pair_overlaps(values, offsets, common, pairs):
 
 
 @njit(cache=True)
-def component_labels(n, edges):
-    """Connected-component label of every node ``0..n-1`` under ``edges`` (``(m, 2)``):
-    the smallest node of its component. Union-find with path halving."""
-    parent = np.arange(n)
+def union(parent, edges):
+    """Join the ends of every edge (``(m, 2)``) in the forest ``parent``, in place; a root
+    is always the smallest node of its tree, so every parent is smaller than its child.
+    Union-find with path halving."""
     for k in range(edges.shape[0]):
         a = edges[k, 0]
         while parent[a] != a:
@@ -419,6 +419,12 @@ def component_labels(n, edges):
             parent[b] = a
         elif b < a:
             parent[a] = b
-    for i in range(n):  # parents are smaller than their children: one pass settles every label
+
+
+@njit(cache=True)
+def settle(parent):
+    """Point every node of the forest ``parent`` (made by :func:`union`) at its root, in
+    place: one pass, since parents come before their children."""
+    for i in range(parent.size):
         parent[i] = parent[parent[i]]
     return parent

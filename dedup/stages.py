@@ -7,16 +7,23 @@ it stopped. The result equals :func:`dedup.find_clusters` on the same documents.
 
 ``read``      documents -> ``raw/part-K.parquet`` shards (the driver streams the input once)
 ``templates`` the first ``template_docs`` documents of each source -> ``templates.pkl``
-``sign``      per shard: strip, normalize, sign -> ``sign/docs-K.parquet`` (id, provenance,
-              normalized key) and ``sign/rows-K.npz`` (band keys of whole texts and windows)
+``sign``      per shard: strip, normalize, sign -> ``sign/docs-K.parquet`` (id, provenance),
+              ``sign/keys-K.*`` (normalized keys), ``sign/shingles-K.*`` (shingle sets) and
+              ``sign/rows-K.npz`` (band keys of whole texts and windows)
 ``df``        per shard, then per hash partition: shingles found in more than ``common_df``
-              documents -> ``df/common-P.npy``
-``bands``     per shard, then per hash partition: bucket the band keys -> ``pairs/P.npy``
-``verify``    per chunk of candidate pairs: exact scores on shingles recomputed from the
-              keys of only the documents the chunk needs -> ``edges/C.npz``
-``cluster``   one task: the chain-guarded clustering of the documents that have edges
-              (their shingles only), every other document a cluster of its own ->
-              ``clusters.parquet`` (the rows of ``dedup report --format parquet``)
+              documents -> ``df/common-P.npy``; then per shard, which of its shingles are
+              common -> ``df/flags-K.npy``
+``bands``     per shard, then per hash partition of band keys: bucket them -> candidate
+              pairs, split by the range of their first document -> ``pairs/P/``
+``verify``    per range of first documents: the distinct pairs, exact scores on the
+              memory-mapped shingle slices of only the documents they need -> ``edges/P.npz``
+``cluster``   the driver labels connected components (a union-find over one edge file at a
+              time -> ``clusters/labels.npy``); per edge file, edges are routed to the task
+              of their component (``clusters/route-P/``); per task, the chain-guarded
+              clustering of its components -> ``clusters/rows-T.parquet``; the driver numbers
+              the clusters as a batch run does, adds every document without an edge as a
+              cluster of its own -> ``clusters.parquet`` (the rows of ``dedup report --format
+              parquet``)
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from .candidates import signed_rows
-from .cluster import Provenance, cluster, components
+from . import kernels
+from .cluster import Provenance, cluster
 from .io import atomic_path, require
 from .lsh import distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
@@ -86,6 +94,7 @@ _OUTPUTS = {
     "bands_map": ("bands", "map-{:05d}/bounds.npy"),
     "bands_reduce": ("pairs", "{:03d}/bounds.npy"),
     "verify": ("edges", "{:03d}.npz"),
+    "route": ("clusters", "route-{:03d}/bounds.npy"),
     "cluster": ("clusters", "rows-{:03d}.parquet"),
 }
 
@@ -404,23 +413,31 @@ def verify_task(plan: Plan, partition: int, offsets: np.ndarray) -> None:
 # -- cluster ----------------------------------------------------------------------------
 
 
-def split_components(plan: Plan, total_docs: int) -> tuple[int, int]:
-    """Hand each connected component of the verified edges to one of ``partitions``
-    cluster tasks (``clusters/edges-T.npz``); the numbers of candidates and edges."""
-    marker = plan.path("clusters", "split.json")
-    if _done(marker):
-        kept = json.loads(marker.read_text())
-        return kept["candidates"], kept["edges"]
-    found = [np.load(plan.output("verify", p)) for p in range(plan.partitions)]
-    edges = np.concatenate([f["edges"] for f in found] + [np.zeros((0, 2), dtype=np.int64)]).astype(np.int64)
-    jaccard = np.concatenate([f["jaccard"] for f in found] + [np.zeros(0)])
-    candidates = int(sum(int(f["candidates"]) for f in found))
-    task = components(total_docs, edges)[edges[:, 0]] % plan.partitions
-    for t in range(plan.partitions):
-        _save_npz(plan.path("clusters", f"edges-{t:03d}.npz"), edges=edges[task == t], jaccard=jaccard[task == t])
-    kept = {"candidates": candidates, "edges": len(edges)}
-    _save(marker, lambda temp: temp.write_text(json.dumps(kept)))
-    return candidates, len(edges)
+def label_components(plan: Plan, total_docs: int) -> None:
+    """The connected component (its smallest document) of every document under the
+    verified edges -> ``clusters/labels.npy``: a union-find fed one edge file at a time,
+    so the driver holds one label per document, never the whole edge set."""
+    out = plan.path("clusters", "labels.npy")
+    if _done(out):
+        return
+    parent = np.arange(total_docs)
+    for p in range(plan.partitions):
+        with np.load(plan.output("verify", p)) as found:
+            kernels.union(parent, found["edges"].astype(np.int64))
+    _save_npy(out, kernels.settle(parent))
+
+
+def route_task(plan: Plan, partition: int) -> None:
+    """Split the verified edges of one verify output by the cluster task that takes their
+    component (whole components go to one task)."""
+    out = plan.output("route", partition)
+    if _done(out):
+        return
+    with np.load(plan.output("verify", partition)) as found:
+        edges, jaccard = found["edges"].astype(np.int64), found["jaccard"]
+    labels = np.load(plan.path("clusters", "labels.npy"), mmap_mode="r")
+    task = np.asarray(labels[edges[:, 0]]) % plan.partitions
+    _write_partitioned(out, task, plan.partitions, first=edges[:, 0], second=edges[:, 1], jaccard=jaccard)
 
 
 def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
@@ -430,8 +447,9 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     if _done(out):
         return
     settings = plan.settings
-    with np.load(plan.path("clusters", f"edges-{task:03d}.npz")) as f:
-        edges, jaccard = f["edges"], f["jaccard"]
+    markers = [plan.output("route", p) for p in range(plan.partitions)]
+    first, second, jaccard = _read_partition(markers, task, "first", "second", "jaccard")
+    edges = np.stack([first, second], axis=1)
     linked = distinct(edges)
     shingles, common = _shingles_of(plan, linked, offsets)
     table = _doc_columns(plan, linked, offsets, ("id", "source", "date", "parent_id", "removed"))
@@ -480,7 +498,7 @@ def _save_rows(path: Path, rows: list[dict]) -> None:
     _save(path, lambda temp: pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp))
 
 
-def write_report(plan: Plan, shards: int, candidates: int, edges: int) -> dict[str, int]:
+def write_report(plan: Plan, shards: int) -> dict[str, int]:
     """Number the clusters as a batch run does (largest first, then by canonical id), add
     every document without an edge as a cluster of its own, and write ``clusters.parquet``;
     the run's counts."""
@@ -490,6 +508,10 @@ def write_report(plan: Plan, shards: int, candidates: int, edges: int) -> dict[s
     pa = require("pyarrow", "parquet", out)
     pq = require("pyarrow.parquet", "parquet", out)
     min_words = plan.settings.min_words
+    candidates = edges = 0
+    for p in range(plan.partitions):
+        with np.load(plan.output("verify", p)) as found:
+            candidates, edges = candidates + int(found["candidates"]), edges + len(found["jaccard"])
     grouped = pa.concat_tables([pq.read_table(plan.output("cluster", t)) for t in range(plan.partitions)])
     table = _doc_table(plan, shards)
     taken = set(grouped.column("doc_id").to_pylist())
@@ -572,9 +594,10 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
         _dispatch(plan, executor, verify_task, "verify", [(plan, p, offsets) for p in partitions])
     report("verify", plan.partitions, plan.partitions)
     with clock("cluster"):
-        candidates, edges = split_components(plan, total)
+        label_components(plan, total)
+        _dispatch(plan, executor, route_task, "route", [(plan, p) for p in partitions])
         _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in partitions])
-        result = write_report(plan, shards, candidates, edges)
+        result = write_report(plan, shards)
     report("cluster", result["clusters"], result["clusters"])
     _save(plan.path("timings.json"), lambda temp: temp.write_text(json.dumps(seconds, indent=1)))
     return {**result, "shards": shards, "input": note, "seconds": seconds}

@@ -42,6 +42,26 @@ def test_components_are_order_independent() -> None:
     assert list(a) == [0, 0, 2, 3, 3]
 
 
+def test_components_label_each_node_with_the_smallest_node_it_reaches() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    edges = rng.integers(0, n, size=(260, 2))
+    neighbours: dict[int, set[int]] = {i: set() for i in range(n)}
+    for a, b in edges.tolist():
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    expected = []
+    for start in range(n):  # breadth-first search: the smallest node reachable
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in neighbours[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        expected.append(min(seen))
+    assert components(n, edges).tolist() == expected
+    assert components(n, edges[::-1]).tolist() == expected
+
+
 def test_chain_is_cut_where_members_stop_matching_the_canonical() -> None:
     # A-B, B-C and C-D overlap by 70 %; A-C and B-D by 40 %, A-D not at all.
     s = _sets(*(list(range(k, k + 100)) for k in (0, 30, 60, 90)))
