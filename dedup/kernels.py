@@ -428,3 +428,32 @@ def settle(parent):
     for i in range(parent.size):
         parent[i] = parent[parent[i]]
     return parent
+
+
+@njit(cache=True)
+def word_counts(cps, starts, table):
+    """Words of each text ``starts[i]:starts[i + 1]`` of ``cps``: runs of word characters
+    (``table[cp] & 1``); a text with CJK characters (``table[cp] & 2``) counts each CJK
+    run as half its characters instead (see :func:`dedup.boilerplate.lines.count_words`)."""
+    n = starts.size - 1
+    out = np.zeros(n, np.int64)
+    for d in range(n):
+        words = 0
+        cjk = 0
+        runs = 0
+        prev_word = False
+        prev_cjk = False
+        for i in range(starts[d], starts[d + 1]):
+            flags = table[cps[i]]
+            word = (flags & 1) != 0
+            han = (flags & 2) != 0
+            if word and not prev_word:
+                words += 1
+            if han:
+                cjk += 1
+                if not prev_cjk:
+                    runs += 1
+            prev_word = word
+            prev_cjk = han
+        out[d] = words - runs + cjk // 2 + 1 if cjk else words
+    return out

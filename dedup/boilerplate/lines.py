@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import re as stdlib_re  # faster than regex on a long literal alternation
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
 
+import numpy as np
 import regex as re
 
-from ..normalize import normalize, normalize_many
+from .. import kernels
+from ..normalize import code_points, normalize, normalize_many
 from .lexicon import LEXICON
 
 # ---------------------------------------------------------------- normalisation
@@ -99,6 +103,18 @@ def _build() -> None:
 
 
 _build()
+_PREFIX_CHARS = 2
+
+
+def _inline_by_start() -> dict[str, list[str]]:
+    """For each start of a key (its first characters), the inline-related phrases that
+    key can start with, in :data:`INLINE_RELATED` order."""
+    starts = {p[:_PREFIX_CHARS] for p in INLINE_RELATED}
+    return {k: [p for p in INLINE_RELATED if p[:_PREFIX_CHARS] == k or len(p) < _PREFIX_CHARS] for k in starts}
+
+
+_INLINE_BY_START = _inline_by_start()
+_INLINE_SHORT = [p for p in INLINE_RELATED if len(p) < _PREFIX_CHARS]
 # any phrase of PHRASES, on word boundaries of a key
 _PHRASE_RE = stdlib_re.compile(
     r"(?<![^ ])(?:" + "|".join(stdlib_re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")(?![^ ])")
@@ -106,7 +122,6 @@ _PHRASE_RE = stdlib_re.compile(
 # ---------------------------------------------------------------- shape
 
 _WORD = re.compile(r"\w+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 TERMINAL = set(".!?…؟۔。！？")
 CONTINUE = set("،؛;:,")
 _CLOSERS = "\"'»”’)]›」』*\u00a0 \t\u200f\u200e"
@@ -153,13 +168,30 @@ class Line:
         return bool(self.s) and not self.term and not self.prose and self.words <= 30
 
 
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+
+
+@lru_cache(maxsize=1)
+def _word_table() -> np.ndarray:
+    """Per code point: 1 for a word character (regex ``\\w``), 2 for a CJK character."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for m in _WORD.finditer("".join(map(chr, range(0x110000)))):
+        table[m.start() : m.end()] = 1
+    for lo, hi in _CJK_RANGES:
+        table[lo : hi + 1] |= 2
+    return table
+
+
+def count_words_many(strings: Sequence[str]) -> np.ndarray:
+    """Words of each string: runs of word characters, except that CJK text, written
+    without spaces, counts one word per two characters (plus one per string)."""
+    cps, starts = code_points(strings)
+    return kernels.word_counts(cps, starts, _word_table())
+
+
 def count_words(s: str) -> int:
-    n = len(_WORD.findall(s))
-    if not s.isascii():
-        c = len(_CJK.findall(s))
-        if c:
-            n = n - len(re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+", s)) + c // 2 + 1
-    return n
+    """:func:`count_words_many` of one string."""
+    return int(count_words_many([s])[0])
 
 
 def _menu(s: str, words: int) -> bool:
@@ -170,11 +202,11 @@ def _menu(s: str, words: int) -> bool:
     return seps >= 3 and 5 * seps >= words
 
 
-def make_line(i: int, text: str, start: int, stop: int, key: str) -> Line:
+def make_line(i: int, text: str, start: int, stop: int, key: str, words: int) -> Line:
+    """The :class:`Line` of ``text`` (``words``: :func:`count_words` of it, stripped)."""
     s = text.strip()
     if not s:
         return Line(i, start, start + len(text), stop, text, "", 0, False, False, False, False, "")
-    words = count_words(s)
     t = s.rstrip(_CLOSERS)
     last = t[-1] if t else ""
     term = last in TERMINAL
@@ -195,8 +227,11 @@ def split_lines(text: str, base: int = 0) -> list[Line]:
             break
         spans.append((pos, j, j + 1))
         pos = j + 1
-    keys = norm_keys([text[a:b].strip()[:KEY_CHARS] for a, b, _ in spans])
-    return [make_line(i, text[a:b], base + a, base + c, key) for i, ((a, b, c), key) in enumerate(zip(spans, keys))]
+    stripped = [text[a:b].strip() for a, b, _ in spans]
+    keys = norm_keys([s[:KEY_CHARS] for s in stripped])
+    words = count_words_many(stripped).tolist()
+    return [make_line(i, text[a:b], base + a, base + c, key, n)
+            for i, ((a, b, c), key, n) in enumerate(zip(spans, keys, words))]
 
 
 # ---------------------------------------------------------------- line rules
@@ -341,8 +376,8 @@ def code_span(ln: Line) -> tuple[int, int, str] | None:
     prose or alone): ASCII text from a code start, across short non-ASCII islands (strings
     inside the code), dense in ``{ } ; :`` and at least ``CODE_MIN_CHARS`` long."""
     s = ln.text
-    if len(s) < CODE_MIN_CHARS:
-        return None
+    if len(s) < CODE_MIN_CHARS or not ("{" in s or "<" in s or "function" in s or "var" in s):
+        return None  # every code start needs one of these
     for m in _CODE_START.finditer(s):
         run = _ASCII_RUN.match(s, m.start())
         end, marks = run.end(), _marks(run.group())
@@ -363,7 +398,7 @@ def _marks(text: str) -> int:
 def inline_related_span(ln: Line) -> tuple[int, int, str] | None:
     """(start, end, reason) of a widget header glued to the paragraph that follows it."""
     key = ln.key
-    for phrase in INLINE_RELATED:
+    for phrase in _INLINE_BY_START.get(key[:_PREFIX_CHARS], _INLINE_SHORT):
         if key.startswith(phrase) and len(key) > len(phrase) + 1:
             break
     else:
