@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.boilerplate import reconstruct, strip
-from dedup.boilerplate.lines import classify, split_lines
+from dedup.boilerplate.lines import classify, count_words_many, split_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).resolve().parent / "fixtures" / "strip"
@@ -506,3 +506,19 @@ def test_prose_with_a_few_braces_or_the_word_function_is_kept():
         "to follow once the parliament approves the plan next month and the donors confirm their pledges."
     )
     assert strip(text).body == text
+
+
+def _regex_word_count(s: str) -> int:
+    """The definition the compiled count follows: regex ``\\w+`` runs, and CJK text at one
+    word per two characters."""
+    n = len(re.findall(r"\w+", s))
+    cjk = "[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+    c = len(re.findall(cjk, s))
+    return n - len(re.findall(cjk + "+", s)) + c // 2 + 1 if c else n
+
+
+@given(st.lists(st.text(st.characters(codec="utf-8"), max_size=40) | st.text(st.sampled_from("ab ب\u064e中文한ぁ_-1\u0301"),
+                                                                                  max_size=40), max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_compiled_word_counts_equal_the_regex_definition(strings: list[str]) -> None:
+    assert count_words_many(strings).tolist() == [_regex_word_count(s) for s in strings]
