@@ -175,6 +175,9 @@ CHUNK_CHARS = 1 << 17
 def chunks(texts: Sequence[str]) -> Iterator[tuple[int, int]]:
     """``(lo, hi)`` ranges of ``texts`` of about :data:`CHUNK_CHARS` characters each
     (at least one text, and one empty range for no texts)."""
+    if sum(map(len, texts)) <= CHUNK_CHARS:  # the usual case for one document's lines
+        yield 0, len(texts)
+        return
     ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
     lo = 0
     while True:
