@@ -344,14 +344,11 @@ def _shard_of(docs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.searchsorted(offsets, docs, side="right") - 1
 
 
-def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarray], list]) -> list:
-    """``read(shard, local positions)`` for the shards of global documents ``docs`` (sorted),
-    concatenated in the order of ``docs``."""
-    out: list = []
+def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarray], Any]) -> list:
+    """``read(shard, local positions)`` for each shard of global documents ``docs`` (sorted),
+    in order."""
     shard_of = _shard_of(docs, offsets)
-    for k in np.unique(shard_of):
-        out.extend(read(int(k), docs[shard_of == k] - offsets[k]))
-    return out
+    return [read(int(k), docs[shard_of == k] - offsets[k]) for k in np.unique(shard_of)]
 
 
 def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
@@ -362,17 +359,18 @@ def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
         text = np.load(plan.path("sign", f"keys-{k:05d}.utf8.npy"), mmap_mode="r")
         return [bytes(text[ends[i] : ends[i + 1]]).decode("utf-8") for i in local]
 
-    return _gather(docs, offsets, read)
+    return [key for part in _gather(docs, offsets, read) for key in part]
 
 
 def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
     """``columns`` of ``sign/docs-K.parquet`` for global documents ``docs`` (sorted)."""
-    def read(k: int, local: np.ndarray) -> list[tuple]:
-        part = _read_table(plan.path("sign", f"docs-{k:05d}.parquet"), columns)
-        return [tuple(part[c][int(i)] for c in columns) for i in local]
+    pq = require("pyarrow.parquet", "parquet", plan.folder)
 
-    rows = _gather(docs, offsets, read)
-    return {c: [r[j] for r in rows] for j, c in enumerate(columns)}
+    def read(k: int, local: np.ndarray) -> Any:
+        return pq.read_table(plan.path("sign", f"docs-{k:05d}.parquet"), columns=list(columns)).take(local)
+
+    parts = _gather(docs, offsets, read)
+    return {c: [v for part in parts for v in part.column(c).to_pylist()] for c in columns}
 
 
 def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[ShingleSets, np.ndarray]:
