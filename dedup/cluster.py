@@ -8,13 +8,14 @@ the others are clustered again among themselves, with the edges they have.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from . import kernels
-from .shingle import ShingleSets
+from .shingle import ShingleSets, segment_positions
 from .verify import Scores, Thresholds, accepts, score_pairs
 
 
@@ -55,29 +56,48 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
     return kernels.settle(parent)
 
 
-def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Provenance) -> tuple[int, str]:
+#: Shingles in a component above which coverage counts come from corpus-wide shingle ids
+#: (one ``bincount``) instead of sorting the component's shingles: a giant chained
+#: component is re-cut hundreds of times.
+_COUNT_BY_ID = 1 << 20
+
+
+def _coverage(members: np.ndarray, shingles: ShingleSets, shingle_ids: Callable[[], np.ndarray]) -> np.ndarray:
+    """Each member's share of the component's shingles, each shingle weighted by the number
+    of members that hold it (``shingle_ids()``: a dense id per entry of ``shingles.values``)."""
+    at = segment_positions(shingles.offsets, members)
+    if at.size > _COUNT_BY_ID:
+        ids = shingle_ids()[at]
+        weight = np.bincount(ids)[ids]
+    else:
+        _, where, support = np.unique(shingles.values[at], return_inverse=True, return_counts=True)
+        weight = support[where]
+    running = np.concatenate(([0], np.cumsum(weight)))
+    ends = np.cumsum(shingles.sizes[members])
+    return (running[ends] - running[ends - shingles.sizes[members]]) / max(at.size, 1)
+
+
+def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Provenance,
+                      shingle_ids: Callable[[], np.ndarray]) -> tuple[int, str]:
     """The most complete copy, then the earliest dated, then the least stripped.
 
     Completeness is the share of the cluster's shingles a copy holds, each
-    shingle weighted by the number of copies that hold it.
+    shingle weighted by the number of copies that hold it: a complete copy covers
+    the shared text, while edits and additions found in one copy only count little.
     """
-    sets = [shingles[int(m)] for m in members]
-    lengths = np.array([len(x) for x in sets])
-    # Each shingle weighs as many as the copies that share it: a complete copy
-    # covers the shared text, while edits and additions found in one copy only
-    # count little.
-    _, where, support = np.unique(np.concatenate(sets), return_inverse=True, return_counts=True)
-    running = np.concatenate(([0], np.cumsum(support[where])))
-    ends = np.cumsum(lengths)
-    coverage = (running[ends] - running[ends - lengths]) / max(int(support.sum()), 1)
+    coverage = _coverage(members, shingles, shingle_ids)
+    # Only members whose coverage can round to the best (and one more, so that there is
+    # a runner-up) are ranked on every criterion.
+    ranked = np.argsort(-coverage, kind="stable")
+    near = max(2, int(np.count_nonzero(coverage >= coverage[ranked[0]] - 0.002)))
     keys = [
-        (-round(float(c), 3), provenance.dates[int(m)] or "\uffff", int(provenance.removed[int(m)]), -int(size),
-         provenance.order_key(int(m)))
-        for c, m, size in zip(coverage, members, lengths)
+        (-round(float(coverage[i]), 3), provenance.dates[int(members[i])] or "\uffff",
+         int(provenance.removed[int(members[i])]), -int(shingles.sizes[members[i]]), provenance.order_key(int(members[i])))
+        for i in ranked[:near]
     ]
-    order = sorted(range(len(members)), key=keys.__getitem__)
+    order = sorted(range(len(keys)), key=keys.__getitem__)
     best, runner = keys[order[0]], keys[order[1]]
-    best_pos = int(members[order[0]])
+    best_pos = int(members[ranked[order[0]]])
     share = f"holds {-best[0]:.0%} of the cluster's shared text"
     if best[0] != runner[0]:
         return best_pos, f"most complete copy: {share}"
@@ -148,6 +168,7 @@ def cluster(
     edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard)
     groups: list[Group] = []
     pending = _parts(np.arange(n), edges, edge_jaccard)
+    shingle_ids = lru_cache(maxsize=1)(lambda: np.unique(shingles.values, return_inverse=True)[1])
     sizes = shingles.sizes
     while pending:
         members, own_edges, own_weights = pending.pop()
@@ -156,7 +177,7 @@ def cluster(
             one = np.ones(1)
             groups.append(Group(m, members, Scores(np.array([sizes[m]]), one, one, one), "no verified copy"))
             continue
-        canonical, reason = _choose_canonical(members, shingles, provenance)
+        canonical, reason = _choose_canonical(members, shingles, provenance, shingle_ids)
         scores = _scores_against(canonical, members, shingles, common, thresholds)
         fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
         fits |= members == canonical

@@ -53,6 +53,13 @@ class ShingleSets:
         return np.diff(self.offsets)
 
 
+def segment_positions(offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions of the entries of ``rows`` in a flat array where row ``i`` owns
+    ``offsets[i]:offsets[i + 1]``, row after row (each row's entries in order)."""
+    starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+
+
 def word_hashes(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Hash every word of ``keys`` (raw or already normalized: the same words).
 

@@ -58,7 +58,7 @@ from .pipeline import (
     to_cluster,
 )
 from .report.records import COLUMNS, parquet_schema
-from .shingle import ShingleSets, shingle_keys
+from .shingle import ShingleSets, segment_positions, shingle_keys
 from .verify import verify
 
 #: ``run(function, argument_tuples)`` -> results in order; what an executor provides.
@@ -382,9 +382,8 @@ def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[Shi
         stem = f"shingles-{int(k):05d}"
         shard_offsets = np.load(plan.path("sign", f"{stem}.offsets.npy"))
         local = docs[shard_of == k] - offsets[k]
-        starts, lengths = shard_offsets[local], shard_offsets[local + 1] - shard_offsets[local]
-        # every wanted position at once: each slice's start, then counting up within it
-        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        lengths = shard_offsets[local + 1] - shard_offsets[local]
+        at = segment_positions(shard_offsets, local)
         values.append(np.load(plan.path("sign", f"{stem}.values.npy"), mmap_mode="r")[at])
         flags.append(np.load(plan.output("df_flags", int(k)), mmap_mode="r")[at])
         sizes.append(lengths)

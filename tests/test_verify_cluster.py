@@ -158,3 +158,16 @@ def test_best_match_runs_to_a_fixed_point() -> None:
     assert sorted(sorted(map(int, g.members)) for g in groups) == [[0, 2, 3], [1, 4]]
     for g in groups:
         assert (g.scores.jaccard >= 0.5).all() or (g.scores.containment >= 0.6).all()
+
+
+def test_coverage_from_shingle_ids_equals_coverage_from_sorting(monkeypatch) -> None:
+    import dedup.cluster as cl
+
+    rng = np.random.default_rng(5)
+    s = _sets(*(rng.integers(0, 60, size=rng.integers(1, 40)).tolist() for _ in range(30)))
+    members = np.sort(rng.choice(30, size=12, replace=False))
+    ids = lambda: np.unique(s.values, return_inverse=True)[1]  # noqa: E731
+    sorted_way = cl._coverage(members, s, ids)
+    monkeypatch.setattr(cl, "_COUNT_BY_ID", 0)
+    assert np.array_equal(cl._coverage(members, s, ids), sorted_way)
+    assert sorted_way.max() <= 1 and sorted_way.min() > 0
