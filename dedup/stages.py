@@ -77,6 +77,12 @@ class Plan:
     partitions: int = 32
     keep_objects: bool = False  # also keep what stripping made of each document, and the clusters, pickled
 
+    def ranges(self, shards: int) -> int:
+        """How many ranges of first documents the candidate pairs are split into, one verify
+        task each: one per shard (at least ``partitions``), so that a task's pairs and the
+        shingle sets they need stay about a shard's worth however large the run."""
+        return max(self.partitions, shards)
+
     def path(self, *parts: str) -> Path:
         return self.folder.joinpath(*parts)
 
@@ -319,8 +325,8 @@ def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
 
 
 def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) -> None:
-    """Candidate pairs of documents from the buckets of one partition, split by the range
-    of their first document (what one verify task takes)."""
+    """Candidate pairs of documents from the buckets of one partition, split into
+    :meth:`Plan.ranges` ranges of their first document (what one verify task takes)."""
     out = plan.output("bands_reduce", partition)
     if _done(out):
         return
@@ -333,8 +339,9 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) 
     first, second = sorted_bucket_pairs(row, starts, plan.settings.max_bucket)
     doc_mask = np.int64((1 << (_KIND_SHIFT - _DOC_SHIFT)) - 1)
     pairs = unique_pairs((first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask)
-    part = pairs[:, 0] * plan.partitions // max(total_docs, 1)
-    _write_partitioned(out, part, plan.partitions, first=pairs[:, 0], second=pairs[:, 1])
+    ranges = plan.ranges(shards)
+    part = pairs[:, 0] * ranges // max(total_docs, 1)
+    _write_partitioned(out, part, ranges, first=pairs[:, 0], second=pairs[:, 1])
 
 
 # -- verify -----------------------------------------------------------------------------
@@ -410,7 +417,7 @@ def verify_task(plan: Plan, partition: int, offsets: np.ndarray) -> None:
 # -- cluster ----------------------------------------------------------------------------
 
 
-def label_components(plan: Plan, total_docs: int) -> None:
+def label_components(plan: Plan, total_docs: int, ranges: int) -> None:
     """The connected component (its smallest document) of every document under the
     verified edges -> ``clusters/labels.npy``: a union-find fed one edge file at a time,
     so the driver holds one label per document, never the whole edge set."""
@@ -418,7 +425,7 @@ def label_components(plan: Plan, total_docs: int) -> None:
     if _done(out):
         return
     parent = np.arange(total_docs)
-    for p in range(plan.partitions):
+    for p in range(ranges):
         with np.load(plan.output("verify", p)) as found:
             kernels.union(parent, found["edges"].astype(np.int64))
     _save_npy(out, kernels.settle(parent))
@@ -444,7 +451,7 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     if _done(out):
         return
     settings = plan.settings
-    markers = [plan.output("route", p) for p in range(plan.partitions)]
+    markers = [plan.output("route", p) for p in range(plan.ranges(len(offsets) - 1))]
     first, second, jaccard = _read_partition(markers, task, "first", "second", "jaccard")
     edges = np.stack([first, second], axis=1)
     linked = distinct(edges)
@@ -506,7 +513,7 @@ def write_report(plan: Plan, shards: int) -> dict[str, int]:
     pq = require("pyarrow.parquet", "parquet", out)
     min_words = plan.settings.min_words
     candidates = edges = 0
-    for p in range(plan.partitions):
+    for p in range(plan.ranges(shards)):
         with np.load(plan.output("verify", p)) as found:
             candidates, edges = candidates + int(found["candidates"]), edges + len(found["jaccard"])
     grouped = pa.concat_tables([pq.read_table(plan.output("cluster", t)) for t in range(plan.partitions)])
@@ -586,13 +593,14 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
     with clock("bands"):
         _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
         _dispatch(plan, executor, bands_reduce_task, "bands_reduce", [(plan, p, shards, total) for p in partitions])
-    report("candidates", plan.partitions, plan.partitions)
+    ranges = range(plan.ranges(shards))
+    report("candidates", len(ranges), len(ranges))
     with clock("verify"):
-        _dispatch(plan, executor, verify_task, "verify", [(plan, p, offsets) for p in partitions])
-    report("verify", plan.partitions, plan.partitions)
+        _dispatch(plan, executor, verify_task, "verify", [(plan, r, offsets) for r in ranges])
+    report("verify", len(ranges), len(ranges))
     with clock("cluster"):
-        label_components(plan, total)
-        _dispatch(plan, executor, route_task, "route", [(plan, p) for p in partitions])
+        label_components(plan, total, len(ranges))
+        _dispatch(plan, executor, route_task, "route", [(plan, r) for r in ranges])
         _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in partitions])
         result = write_report(plan, shards)
     report("cluster", result["clusters"], result["clusters"])
