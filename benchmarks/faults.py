@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import have_data, write_dump  # noqa: E402
+from bench_scale import have_data, run_measured, write_dump  # noqa: E402
 
 from dedup import Settings  # noqa: E402
 from dedup.stages import Plan, read_rows  # noqa: E402
@@ -62,10 +62,12 @@ def main() -> int:
         dump = args.dump or Path(tmp) / "dump.jsonl"
         if not args.dump:
             write_dump(dump, args.docs)
-        start = time.perf_counter()
-        subprocess.run(command(dump, Path(tmp) / "whole", args.workers), check=True, capture_output=True)
-        whole_s = time.perf_counter() - start
-        print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s")
+        whole_s, peak, code, _, err = run_measured(command(dump, Path(tmp) / "whole", args.workers), every=0.5)
+        if code:
+            raise RuntimeError(f"the uninterrupted run failed: {err[-2000:]}")
+        stages = json.loads((Path(tmp) / "whole" / "timings.json").read_text())
+        print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s, peak RSS {peak / 1024:,.0f} MiB; seconds per "
+              "stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()), flush=True)
         print("| kill | signal | after s | stage reached | exit |")
         print("|---|---|---|---|---|")
         folder = Path(tmp) / "killed"
