@@ -56,17 +56,17 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
     return kernels.settle(parent)
 
 
-#: Shingles in a component above which coverage counts come from corpus-wide shingle ids
-#: (one ``bincount``) instead of sorting the component's shingles: a giant chained
-#: component is re-cut hundreds of times.
-_COUNT_BY_ID = 1 << 20
+#: A component holding more than this share of all shingle entries counts them by
+#: corpus-wide shingle ids (one ``bincount`` over every id) instead of sorting its own:
+#: a giant chained component is re-cut hundreds of times.
+_COUNT_BY_ID = 1 / 16
 
 
 def _coverage(members: np.ndarray, shingles: ShingleSets, shingle_ids: Callable[[], np.ndarray]) -> np.ndarray:
     """Each member's share of the component's shingles, each shingle weighted by the number
     of members that hold it (``shingle_ids()``: a dense id per entry of ``shingles.values``)."""
     at = segment_positions(shingles.offsets, members)
-    if at.size > _COUNT_BY_ID:
+    if at.size > _COUNT_BY_ID * shingles.values.size:
         ids = shingle_ids()[at]
         weight = np.bincount(ids)[ids]
     else:

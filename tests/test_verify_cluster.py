@@ -167,7 +167,8 @@ def test_coverage_from_shingle_ids_equals_coverage_from_sorting(monkeypatch) -> 
     s = _sets(*(rng.integers(0, 60, size=rng.integers(1, 40)).tolist() for _ in range(30)))
     members = np.sort(rng.choice(30, size=12, replace=False))
     ids = lambda: np.unique(s.values, return_inverse=True)[1]  # noqa: E731
+    monkeypatch.setattr(cl, "_COUNT_BY_ID", 2)  # never: sort the component's shingles
     sorted_way = cl._coverage(members, s, ids)
-    monkeypatch.setattr(cl, "_COUNT_BY_ID", 0)
+    monkeypatch.setattr(cl, "_COUNT_BY_ID", 0)  # always: count by corpus-wide ids
     assert np.array_equal(cl._coverage(members, s, ids), sorted_way)
     assert sorted_way.max() <= 1 and sorted_way.min() > 0
