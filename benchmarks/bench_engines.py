@@ -6,7 +6,7 @@ local instance with that many CPUs), prints a table of seconds per stage, wall t
 docs/s and peak RSS of the process tree, the sizes of the stage folders, and checks
 that every run's rows equal the first run's.
 
-    python benchmarks/bench_engines.py [--docs 1000000] [--runs local:2,ray:1,ray:2] [--dump FILE]
+    python benchmarks/bench_engines.py [--docs 1000000] [--runs local:2,ray:1,ray:2] [--dump FILE] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import have_data, run_measured, write_dump  # noqa: E402
-
 import pyarrow.parquet as pq  # noqa: E402
+from bench_scale import have_data, run_measured, write_dump  # noqa: E402
 
 STAGES = ["read", "templates", "sign", "df", "bands", "verify", "cluster"]
 
@@ -37,6 +36,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--runs", default="local:2,ray:1,ray:2")
     parser.add_argument("--dump", type=Path, help="an existing dump to use (default: generate one)")
+    parser.add_argument("--keep", type=Path, help="a folder to keep each run's rows and timings in")
     args = parser.parse_args()
     if not have_data():
         return 0
@@ -60,8 +60,10 @@ def main() -> int:
             cells = " | ".join(f"{seconds.get(s, 0):.0f}" for s in STAGES)
             print(f"| {engine} | {workers} | {cells} | {wall:.0f} | {args.docs / wall:,.0f} | {peak / 1024:,.0f} |",
                   flush=True)
-            rows = Path(tmp) / f"rows-{engine}-{workers}.parquet"
-            (folder / "clusters.parquet").rename(rows)
+            rows = (args.keep or Path(tmp)) / f"rows-{engine}-{workers}.parquet"
+            rows.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(folder / "clusters.parquet", rows)
+            shutil.copy(folder / "timings.json", rows.with_suffix(".timings.json"))
             results.append((run, rows, folder_sizes(folder)))
             shutil.rmtree(folder)  # a 1M run's stage files take ~19 GiB
         first_run, first_rows, sizes = results[0]

@@ -9,7 +9,7 @@ command. The final rows must equal the uninterrupted run's, every
 input document must appear exactly once, and no file may be left half-written under a
 final name (every output is written to a temporary name and renamed).
 
-    python benchmarks/faults.py [--docs 1000000] [--kills 3] [--workers 2] [--seed 0] [--dump FILE]
+    python benchmarks/faults.py [--docs 1000000] [--kills 3] [--workers 2] [--seed 0] [--dump FILE] [--reference ROWS]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pyarrow.parquet as pq  # noqa: E402
 from bench_scale import have_data, run_measured, write_dump  # noqa: E402
 
 from dedup import Settings  # noqa: E402
@@ -54,6 +55,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dump", type=Path, help="an existing dump of --docs documents (default: generate one)")
+    parser.add_argument("--reference", type=Path,
+                        help="rows of an uninterrupted run of the same dump (bench_engines.py --keep), with its "
+                             "timings beside them: then no uninterrupted run is made here")
     args = parser.parse_args()
     if not have_data():
         return 0
@@ -62,12 +66,19 @@ def main() -> int:
         dump = args.dump or Path(tmp) / "dump.jsonl"
         if not args.dump:
             write_dump(dump, args.docs)
-        whole_s, peak, code, _, err = run_measured(command(dump, Path(tmp) / "whole", args.workers), every=0.5)
-        if code:
-            raise RuntimeError(f"the uninterrupted run failed: {err[-2000:]}")
-        stages = json.loads((Path(tmp) / "whole" / "timings.json").read_text())
-        print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s, peak RSS {peak / 1024:,.0f} MiB; seconds per "
-              "stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()), flush=True)
+        if args.reference:
+            stages = json.loads(args.reference.with_suffix(".timings.json").read_text())
+            whole_s = sum(stages.values())
+            whole = pq.read_table(args.reference).to_pylist()
+            print(f"uninterrupted (from {args.reference.name}): {args.docs:,} documents in {whole_s:.0f} s")
+        else:
+            whole_s, peak, code, _, err = run_measured(command(dump, Path(tmp) / "whole", args.workers), every=0.5)
+            if code:
+                raise RuntimeError(f"the uninterrupted run failed: {err[-2000:]}")
+            stages = json.loads((Path(tmp) / "whole" / "timings.json").read_text())
+            whole = read_rows(Plan(Path(tmp) / "whole", Settings()))
+            print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s, peak RSS {peak / 1024:,.0f} MiB; "
+                  "seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()), flush=True)
         print("| kill | signal | after s | stage reached | exit |")
         print("|---|---|---|---|---|")
         folder = Path(tmp) / "killed"
@@ -85,7 +96,6 @@ def main() -> int:
         start = time.perf_counter()
         subprocess.run(command(dump, folder, args.workers), check=True, capture_output=True)
         resume_s = time.perf_counter() - start
-        whole = read_rows(Plan(Path(tmp) / "whole", Settings()))
         resumed = read_rows(Plan(folder, Settings()))
         ids = [r["doc_id"] for r in resumed]
         top = sum(1 for r in resumed if r["parent_id"] is None)
