@@ -29,8 +29,11 @@ def local_executor(workers: int | None = None) -> Executor:
     def run(function: Callable, arguments: list[tuple]) -> list:
         if workers == 1 or len(arguments) < 2:
             return [function(*a) for a in arguments]
-        with ProcessPoolExecutor(min(workers, len(arguments))) as pool:
+        pool = ProcessPoolExecutor(min(workers, len(arguments)))
+        try:
             return list(pool.map(function, *zip(*arguments)))
+        finally:  # on a stop, drop the queued tasks: wait for the running ones only
+            pool.shutdown(cancel_futures=True)
 
     return run
 
