@@ -85,8 +85,11 @@ def main() -> int:
         # kill points spread over the work: each resumed run is stopped after the gap to the next point
         points = sorted(rng.uniform(0.05, 0.9) * whole_s for _ in range(args.kills))
         for k, (before, point) in enumerate(zip([0.0] + points, points)):
+            # a shell that starts this script in the background ignores SIGINT, and children
+            # inherit that: give the run Ctrl-C's default behaviour back
             child = subprocess.Popen(command(dump, folder, args.workers), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
             after = point - before + (3.0 if k else 0.0)  # a resumed run starts up first
             time.sleep(after)
             sig = SIGNALS[k % len(SIGNALS)]
