@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -294,13 +295,18 @@ def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     _save_npy(out, values[counts > plan.settings.common_df])
 
 
+@lru_cache(maxsize=2)
+def _common_values(plan: Plan) -> np.ndarray:
+    """Every common shingle of the run, sorted (read once per process, not once per shard)."""
+    return np.sort(np.concatenate([np.load(plan.output("df_reduce", p)) for p in range(plan.partitions)]))
+
+
 def df_flags_task(plan: Plan, number: int) -> None:
     """Which shingles of one shard are common, aligned with its ``values`` file."""
     out = plan.output("df_flags", number)
     if _done(out):
         return
-    parts = [np.load(plan.output("df_reduce", p)) for p in range(plan.partitions)]
-    common = np.sort(np.concatenate(parts))
+    common = _common_values(plan)
     values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
     at = np.minimum(np.searchsorted(common, values), max(common.size - 1, 0))
     _save_npy(out, common[at] == values if common.size else np.zeros(values.size, dtype=bool))
