@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .model import Document
 from .pipeline import Progress, Result, Settings, Stripper
+from .pool import process_pool
 from .stages import Executor, Plan, read_result, run_stages
 
 ENGINES = ("local", "ray")
@@ -29,7 +29,7 @@ def local_executor(workers: int | None = None) -> Executor:
     def run(function: Callable, arguments: list[tuple]) -> list:
         if workers == 1 or len(arguments) < 2:
             return [function(*a) for a in arguments]
-        pool = ProcessPoolExecutor(min(workers, len(arguments)))
+        pool = process_pool(min(workers, len(arguments)))
         try:
             return list(pool.map(function, *zip(*arguments)))
         finally:  # on a stop, drop the queued tasks: wait for the running ones only

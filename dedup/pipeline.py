@@ -24,6 +24,7 @@ from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
 from .normalize import normalize_many
+from .pool import process_pool
 from .shingle import ShingleSets, shingle_keys
 from .verify import Thresholds, common_mask, verify
 
@@ -212,7 +213,7 @@ class Deduplicator:
             pickle.dumps(strip)
         except Exception as err:  # lambdas and closures cannot reach other processes
             raise ValueError(f"workers={self.workers} needs a picklable strip hook ({err}); use workers=1") from None
-        pool = ProcessPoolExecutor(min(self.workers, len(chunks)))
+        pool = process_pool(min(self.workers, len(chunks)))
         return _closing(pool, pool.map(function, chunks, [strip] * len(chunks), [cap] * len(chunks)))
 
 

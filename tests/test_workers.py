@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 from dedup import Deduplicator, Document, DuplicateIdError, Settings
@@ -56,3 +61,35 @@ def test_huge_documents_are_hashed_up_to_the_cap_and_still_reported(seed_docs) -
     (cluster,) = [c for c in result.clusters if c.size > 1]
     assert {m.doc_id for m in cluster.members} == {"huge", "copy"}
     assert len(result.stripped["huge"].body) > 300_000  # the body is kept whole
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_pool_workers_die_with_a_killed_parent() -> None:
+    script = (
+        "import os, sys, time\n"
+        "from dedup.pool import process_pool\n"
+        "pool = process_pool(2)\n"
+        "print(*{f.result() for f in [pool.submit(os.getpid) for _ in range(8)]}, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(_alive(pid) for pid in workers)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running (not zombie) process."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
