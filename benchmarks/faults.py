@@ -6,8 +6,9 @@ through uninterrupted; another is killed with SIGKILL (or stopped with SIGTERM /
 ``--kills`` times at random points spread over the uninterrupted run's duration (each resumed
 run is stopped after the gap to the next point) and started again each time with the same
 command. The final rows must equal the uninterrupted run's, every
-input document must appear exactly once, and no file may be left half-written under a
-final name (every output is written to a temporary name and renamed).
+input document must appear exactly once, no file may be left half-written under a
+final name (every output is written to a temporary name and renamed), and no process of a
+stopped run may outlive it (its workers die with it).
 
     python benchmarks/faults.py [--docs 1000000] [--kills 3] [--workers 2] [--seed 0] [--dump FILE] [--reference ROWS]
 """
@@ -48,6 +49,18 @@ def done_stages(folder: Path) -> str:
     return reached[-1] if reached else "none"
 
 
+def processes_of(folder: Path) -> list[int]:
+    """Live processes of runs on ``folder`` (forked workers share the driver's command line)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(folder).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:  # the process ended while we looked
+            continue
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -79,8 +92,8 @@ def main() -> int:
             whole = read_rows(Plan(Path(tmp) / "whole", Settings()))
             print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s, peak RSS {peak / 1024:,.0f} MiB; "
                   "seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()), flush=True)
-        print("| kill | signal | after s | stage reached | exit |")
-        print("|---|---|---|---|---|")
+        print("| kill | signal | after s | stage reached | exit | processes left |")
+        print("|---|---|---|---|---|---|")
         folder = Path(tmp) / "killed"
         # kill points spread over the work: each resumed run is stopped after the gap to the next point
         points = sorted(rng.uniform(0.05, 0.9) * whole_s for _ in range(args.kills))
@@ -95,7 +108,9 @@ def main() -> int:
             sig = SIGNALS[k % len(SIGNALS)]
             child.send_signal(sig)
             code = child.wait()
-            print(f"| {k + 1} | {sig.name} | {after:.0f} | {done_stages(folder)} | {code} |", flush=True)
+            time.sleep(1.0)  # a worker killed with its parent needs a moment to go
+            print(f"| {k + 1} | {sig.name} | {after:.0f} | {done_stages(folder)} | {code} | "
+                  f"{len(processes_of(folder))} |", flush=True)
         start = time.perf_counter()
         subprocess.run(command(dump, folder, args.workers), check=True, capture_output=True)
         resume_s = time.perf_counter() - start
