@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -246,17 +246,20 @@ def group_keys(
     provenance: Provenance,
     settings: Settings,
     hasher: MinHasher,
-    common: Callable[[ShingleSets], np.ndarray] | None = None,
     report: Progress | None = None,
+    *,
+    shingles: ShingleSets | None = None,
+    flags: np.ndarray | None = None,
 ) -> Grouping:
     """Shingle, sign, band, verify and cluster normalized ``keys``.
 
-    ``common`` flags the common entries of the shingle sets (by default: found in more
-    than ``settings.common_df`` of these documents, :func:`dedup.verify.common_mask`);
-    the incremental index passes its own corpus-wide counts.
+    ``shingles`` are the keys' shingle sets when already computed. ``flags`` marks their
+    common entries (by default: found in more than ``settings.common_df`` of these
+    documents, :func:`dedup.verify.common_mask`); the incremental index passes flags from
+    its corpus-wide counts.
     """
     report = report or _silent
-    shingles = shingle_keys(keys, settings.ngram)
+    shingles = shingle_keys(keys, settings.ngram) if shingles is None else shingles
     comparable = shingles.words >= settings.min_words
     signatures = hasher.signatures(shingles)
     candidates = candidate_pairs(
@@ -264,7 +267,7 @@ def group_keys(
     )
     report("sign", len(keys), len(keys))
     report("verify", 0, len(candidates))
-    flags = common(shingles) if common is not None else common_mask(shingles, settings.common_df)
+    flags = common_mask(shingles, settings.common_df) if flags is None else flags
     edges, edge_scores = verify(shingles, candidates, settings.thresholds, flags)
     report("verify", len(candidates), len(candidates))
     report("cluster", 0, len(keys))
@@ -273,8 +276,9 @@ def group_keys(
 
 
 def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequence[str], grouping: Grouping,
-               min_words: int) -> Cluster:
-    """The :class:`Cluster` numbered ``number`` for ``group``, with each member's evidence."""
+               min_words: int, only: Container[int] | None = None) -> Cluster:
+    """The :class:`Cluster` numbered ``number`` for ``group``, with each member's evidence
+    (only the members at positions ``only``, when given)."""
     shingles = grouping.shingles
     canonical = docs[group.canonical]
     reason = group.reason
@@ -284,6 +288,8 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequen
     sc = group.scores
     canonical_words = set(keys[group.canonical].split())
     for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
+        if only is not None and int(pos) not in only:
+            continue
         doc = docs[int(pos)]
         is_canonical = int(pos) == group.canonical
         evidence = Evidence(

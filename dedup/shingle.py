@@ -53,6 +53,11 @@ class ShingleSets:
         return np.diff(self.offsets)
 
 
+def offsets_of(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Offsets of rows of ``sizes`` entries laid end to end (``len(sizes) + 1`` of them)."""
+    return np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).astype(np.int64)
+
+
 def segment_positions(offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Positions of the entries of ``rows`` in a flat array where row ``i`` owns
     ``offsets[i]:offsets[i + 1]``, row after row (each row's entries in order)."""

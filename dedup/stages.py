@@ -59,7 +59,7 @@ from .pipeline import (
     to_cluster,
 )
 from .report.records import COLUMNS, parquet_schema
-from .shingle import ShingleSets, segment_positions, shingle_keys
+from .shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
 from .verify import verify
 
 #: ``run(function, argument_tuples)`` -> results in order; what an executor provides.
@@ -230,14 +230,10 @@ def sign_task(plan: Plan, number: int) -> None:
     } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
     encoded = [key.encode("utf-8") for key in keys]
     _save_npy(plan.path("sign", f"keys-{number:05d}.utf8.npy"), np.frombuffer(b"".join(encoded), dtype=np.uint8))
-    _save_npy(plan.path("sign", f"keys-{number:05d}.offsets.npy"), _offsets([len(e) for e in encoded]))
+    _save_npy(plan.path("sign", f"keys-{number:05d}.offsets.npy"), offsets_of([len(e) for e in encoded]))
     for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
         _save_npy(plan.path("sign", f"shingles-{number:05d}.{name}.npy"), array)
     _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=settings.bands.keys(rows))
-
-
-def _offsets(counts: Sequence[int]) -> np.ndarray:
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 def _partition(values: np.ndarray, partitions: int) -> np.ndarray:
@@ -401,7 +397,7 @@ def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[Shi
         flags.append(np.load(plan.output("df_flags", int(k)), mmap_mode="r")[at])
         sizes.append(lengths)
         words.append(np.load(plan.path("sign", f"{stem}.words.npy"))[local])
-    shingles = ShingleSets(np.concatenate(values), _offsets(np.concatenate(sizes)), np.concatenate(words))
+    shingles = ShingleSets(np.concatenate(values), offsets_of(np.concatenate(sizes)), np.concatenate(words))
     return shingles, np.concatenate(flags)
 
 
@@ -588,7 +584,7 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
         learn(plan, shards, strip)
     with clock("sign"):
         _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
-        offsets = _offsets([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
+        offsets = offsets_of([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
         _check_unique_ids(plan, shards)
     report("sign", shards, shards)
     total = int(offsets[-1])

@@ -51,11 +51,13 @@ class BandTable:
         bucket proposes a bounded number of candidates, as in a batch run.
         """
         found_q, found_o = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]  # searched in sorted order: the table is walked, not hit at random
         for table, owners in zip(self._keys, self._owners):
-            lo = np.searchsorted(table, keys, side="left")
-            hi = np.minimum(np.searchsorted(table, keys, side="right"), lo + limit)
+            lo = np.searchsorted(table, ordered, side="left")
+            hi = np.minimum(np.searchsorted(table, ordered, side="right"), lo + limit)
             counts = hi - lo
-            query = np.repeat(np.arange(keys.size), counts)
+            query = np.repeat(order, counts)
             at = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
             found_q.append(query)
             found_o.append(owners[at])

@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
-from typing import Iterable, Iterator, Sequence
+from typing import Container, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -28,8 +28,8 @@ from ..normalize import NORMALIZER_VERSION
 from ..pipeline import ChromeStripper, Deduplicator, Grouping, Settings, Stripper, document_date, group_keys, to_cluster
 from ..candidates import signed_rows
 from ..cluster import Provenance
-from ..lsh import distinct
-from ..shingle import ShingleSets, shingle_keys
+from ..lsh import distinct, locate
+from ..shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
 from ..verify import verify
 from .bandtable import BandTable, combine
 from .store import IndexSettingsError, NewDoc, Store, StoredDoc
@@ -185,7 +185,7 @@ class Index:
             known = self._known([d.id for d in docs])
             area = self._neighbourhood(batch.without(set(known)), [])
             ids = self._cluster_ids(area)
-        matches = self._matches(area, ids, [i is None for i in ids])
+        matches = self._matches(area, ids, [i is None for i in ids], range(len(area.batch.docs)))
         return self._in_order(docs, batch, {**known, **matches})
 
     def remove(self, ids: Sequence[str]) -> int:
@@ -256,7 +256,8 @@ class Index:
             return {}
         area = self._neighbourhood(_EMPTY, self.store.docs(sorted(rows.values())))
         ids = self._cluster_ids(area)
-        placed = self._matches(area, ids, [False] * len(ids), every=True)
+        wanted = {p for p, d in enumerate(area.docs) if d.id in rows}
+        placed = self._matches(area, ids, [False] * len(ids), wanted)
         return {i: dataclasses.replace(m, already_stored=True) for i, m in placed.items() if i in rows}
 
     def _buckets(self, shingles: ShingleSets) -> np.ndarray:
@@ -265,54 +266,56 @@ class Index:
     def _neighbourhood(self, batch: Batch, seeds: list[StoredDoc]) -> _Neighbourhood:
         """Find the stored clusters ``batch`` (and ``seeds``) verify against, grow to a fixed
         point, and re-cluster all of it."""
-        batch_shingles = shingle_keys(batch.keys, self.settings.ngram)
-        common = _Common(self, batch_shingles)
-        stored = {d.row: d for d in seeds}
-        frontier_keys = list(batch.keys) + [d.key for d in seeds]
-        frontier_bands = list(batch.bands) + [d.bands for d in seeds]
-        while frontier_keys and len(stored) <= self.max_local:
-            hits = self._verified_hits(frontier_keys, frontier_bands, set(stored), common)
+        area = _Area(self, batch)
+        n = len(batch.docs)
+        inside = set(range(n)) | set(area.include(seeds))
+        frontier = sorted(inside)
+        while frontier and len(inside) - n <= self.max_local:
+            hits = self._verified_hits(area, frontier, inside)
             if not hits:
                 break
-            grown = self.store.docs(sorted(set(self.store.members(sorted({d.cluster for d in hits}))) - set(stored)))
-            stored.update((d.row, d) for d in grown)
-            frontier_keys, frontier_bands = [d.key for d in grown], [d.bands for d in grown]
-        kept = [stored[r] for r in sorted(stored)]
+            rows = self.store.members(sorted({area.stored[p - n].cluster for p in hits}))
+            frontier = sorted(set(area.fetch(rows).values()) - inside)
+            inside.update(frontier)
+        kept = sorted((p for p in inside if p >= n), key=lambda p: area.stored[p - n].row)
+        stored = [area.stored[p - n] for p in kept]
         docs = batch.docs + [
-            Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {}) for d in kept
+            Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {}) for d in stored
         ]
-        keys = batch.keys + [d.key for d in kept]
         provenance = Provenance(
-            dates=[document_date(d) for d in batch.docs] + [d.date for d in kept],
-            removed=np.array(batch.removed + [d.removed for d in kept], dtype=np.int64),
+            dates=[document_date(d) for d in batch.docs] + [d.date for d in stored],
+            removed=np.array(batch.removed + [d.removed for d in stored], dtype=np.int64),
             ids=[d.id for d in docs],
         )
-        grouping = group_keys(keys, provenance, self.settings, self.hasher, common)
-        return _Neighbourhood(batch, kept, grouping, docs, keys, batch_shingles)
+        shingles, flags = area.take(np.arange(n).tolist() + kept)
+        keys = batch.keys + [d.key for d in stored]
+        grouping = group_keys(keys, provenance, self.settings, self.hasher, shingles=shingles, flags=flags)
+        return _Neighbourhood(batch, stored, grouping, docs, keys, area.batch_shingles)
 
-    def _verified_hits(self, keys: list[str], bands: list[np.ndarray], skip: set[int], common) -> list[StoredDoc]:
-        """Stored documents (not in ``skip``) that verify against one of ``keys``."""
+    def _verified_hits(self, area: _Area, frontier: list[int], inside: set[int]) -> list[int]:
+        """Positions (in ``area``) of the stored documents outside ``inside`` that verify
+        against one of the ``frontier`` positions."""
+        bands = [area.bands[p] for p in frontier]
         sizes = [len(b) for b in bands]
         if not sum(sizes):
             return []
         rows = np.vstack(bands)
-        owner = np.repeat(np.repeat(np.arange(len(bands)), sizes), rows.shape[1])
+        owner = np.repeat(np.repeat(np.asarray(frontier, dtype=np.int64), sizes), rows.shape[1])
         at, found = self._table.lookup(combine(rows), self.settings.max_bucket)
-        keep = ~np.isin(found, list(skip))
+        rows_found = distinct(found)
+        fetched = area.fetch(rows_found.tolist())  # removed rows are not returned
+        position = np.array([fetched.get(r, -1) for r in rows_found.tolist()], dtype=np.int64)
+        where = position[np.searchsorted(rows_found, found)]
+        keep = where >= 0
+        keep[keep] = ~np.isin(where[keep], list(inside))
         if not keep.any():
             return []
-        candidates = self.store.docs(distinct(found[keep]).tolist())  # removed rows are not returned
-        if not candidates:
-            return []
-        n = len(candidates)
-        stored_rows = np.array([d.row for d in candidates], dtype=np.int64)
-        where = np.minimum(np.searchsorted(stored_rows, found), n - 1)
-        keep &= stored_rows[where] == found
-        codes = distinct(owner[at][keep] * n + where[keep])  # each (new, stored) pair once
-        pairs = np.stack([codes // n, len(keys) + codes % n], axis=1)
-        shingles = shingle_keys(keys + [d.key for d in candidates], self.settings.ngram)
-        edges, _ = verify(shingles, pairs, self.settings.thresholds, common(shingles))
-        return [candidates[i - len(keys)] for i in distinct(edges[:, 1])]
+        width = len(area.keys)
+        codes = distinct(owner[at][keep] * width + where[keep])  # each (frontier, stored) pair once
+        pairs = np.stack([codes // width, codes % width], axis=1)
+        shingles, flags = area.joined()
+        edges, _ = verify(shingles, pairs, self.settings.thresholds, flags)
+        return distinct(edges[:, 1]).tolist()
 
     def _cluster_ids(self, area: _Neighbourhood) -> list[int | None]:
         """The stored id each group keeps (the one most of its stored members had), or None."""
@@ -328,26 +331,23 @@ class Index:
         return ids
 
     def _matches(self, area: _Neighbourhood, ids: list[int | None], new: list[bool],
-                 every: bool = False) -> dict[str, Match]:
-        """The :class:`Match` of each batch document of ``area``; with ``every``, also of each
-        stored one (those of groups without a batch document carry no evidence: they only
-        move or keep their place)."""
-        n = len(area.batch.docs)
-        batch_ids = {d.id for d in area.batch.docs}
+                 evidence_for: Container[int]) -> dict[str, Match]:
+        """The :class:`Match` of every document of ``area``; those at positions
+        ``evidence_for`` with their evidence (the others only have their place)."""
         matches = {}
         for cluster_id, is_new, group in zip(ids, new, area.grouping.groups):
-            if (group.members < n).any():
-                cluster = to_cluster(0, group, area.docs, area.keys, area.grouping, self.settings.min_words)
+            if any(int(p) in evidence_for for p in group.members):
+                cluster = to_cluster(0, group, area.docs, area.keys, area.grouping, self.settings.min_words,
+                                     only=evidence_for)
                 for m in cluster.members:
-                    if every or m.doc_id in batch_ids:
-                        matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
-                                                  m.evidence, m.parent_id)
-            elif every:
-                canonical = area.docs[group.canonical].id
-                similarity = np.maximum(group.scores.jaccard, group.scores.containment)
-                for pos, sim in zip(group.members, similarity):
-                    doc = area.docs[int(pos)]
-                    matches[doc.id] = Match(doc.id, cluster_id, is_new, canonical, round(float(sim), 4), None,
+                    matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
+                                              m.evidence, m.parent_id)
+            canonical = area.docs[group.canonical].id
+            similarity = np.maximum(group.scores.jaccard, group.scores.containment)
+            for pos, sim in zip(group.members.tolist(), similarity.tolist()):
+                doc = area.docs[pos]
+                if doc.id not in matches:
+                    matches[doc.id] = Match(doc.id, cluster_id, is_new, canonical, round(sim, 4), None,
                                             doc.meta.get("parent_id"))
         return matches
 
@@ -357,7 +357,7 @@ class Index:
         found = self._cluster_ids(area)
         fresh = iter(self.store.new_cluster_ids(sum(i is None for i in found)))
         ids = [i if i is not None else next(fresh) for i in found]
-        placed = self._matches(area, ids, [i is None for i in found], every=True)
+        placed = self._matches(area, ids, [i is None for i in found], range(len(area.batch.docs)))
         batch = area.batch
         rows = self.store.insert([
             NewDoc(d.id, placed[d.id].cluster_id, placed[d.id].similarity, key=k, removed=r, date=document_date(d),
@@ -393,6 +393,61 @@ class Index:
 _EMPTY = Batch([], [], [], [])
 
 
+class _Area:
+    """The documents one operation looks at: the batch (positions ``0..n-1``), then each
+    stored document when it is first fetched, with its shingle set and common-shingle
+    flags, each computed once."""
+
+    def __init__(self, index: Index, batch: Batch) -> None:
+        self.index = index
+        self.keys = list(batch.keys)
+        self.bands = list(batch.bands)
+        self.stored: list[StoredDoc] = []  # position len(batch) + k
+        self.batch_shingles = shingle_keys(batch.keys, index.settings.ngram)
+        self._common = _Common(index, self.batch_shingles)
+        self._parts = [(self.batch_shingles, self._common(self.batch_shingles))]
+        self._position: dict[int, int] = {}
+
+    def fetch(self, rows: list[int]) -> dict[int, int]:
+        """``row -> position`` of the stored ``rows`` (removed ones are left out); rows
+        not seen before are fetched."""
+        new = sorted(set(rows) - self._position.keys())
+        if new:
+            self.include(self.index.store.docs(new))
+        return {r: self._position[r] for r in rows if r in self._position}
+
+    def include(self, docs: list[StoredDoc]) -> list[int]:
+        """Take in stored ``docs`` (those not in yet); the positions of all of them."""
+        fresh = list({d.row: d for d in docs if d.row not in self._position}.values())
+        if fresh:
+            sets = shingle_keys([d.key for d in fresh], self.index.settings.ngram)
+            self._parts.append((sets, self._common(sets)))
+            for d in fresh:
+                self._position[d.row] = len(self.keys)
+                self.keys.append(d.key)
+                self.bands.append(d.bands)
+                self.stored.append(d)
+        return [self._position[d.row] for d in docs]
+
+    def joined(self) -> tuple[ShingleSets, np.ndarray]:
+        """The shingle sets and common flags of every position."""
+        if len(self._parts) > 1:
+            sets, flags = zip(*self._parts)
+            joined = ShingleSets(
+                np.concatenate([s.values for s in sets]), offsets_of(np.concatenate([s.sizes for s in sets])),
+                np.concatenate([s.words for s in sets]),
+            )
+            self._parts = [(joined, np.concatenate(flags))]
+        return self._parts[0]
+
+    def take(self, positions: list[int]) -> tuple[ShingleSets, np.ndarray]:
+        """The shingle sets and common flags of ``positions``, in that order."""
+        shingles, flags = self.joined()
+        rows = np.asarray(positions, dtype=np.int64)
+        at = segment_positions(shingles.offsets, rows)
+        return ShingleSets(shingles.values[at], offsets_of(shingles.sizes[rows]), shingles.words[rows]), flags[at]
+
+
 class _Common:
     """Which shingles are common (in more than ``common_df`` documents): the stored
     counters plus the batch's own documents. The counts of the batch's shingles are
@@ -411,7 +466,7 @@ class _Common:
         df = np.zeros(values.size, dtype=np.int64)
         known = np.zeros(values.size, dtype=bool)
         if self.values.size:
-            at = np.minimum(np.searchsorted(self.values, values), self.values.size - 1)
+            at = np.minimum(locate(self.values, values), self.values.size - 1)
             known = self.values[at] == values
             df[known] = self.df[at[known]]
         df[~known] = self._stored(values[~known])
