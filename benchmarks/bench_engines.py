@@ -3,7 +3,7 @@
 Generates the dump of ``bench_scale.py`` (SaudiNewsNet replicated with edits), runs
 ``dedup run`` once per ``ENGINE:WORKERS`` (``local:2``, ``ray:1``, ``ray:2``...; Ray starts a
 local instance with that many CPUs), prints a table of seconds per stage, wall time,
-docs/s and peak RSS of the process tree, the sizes of the stage folders, and checks
+docs/s and peak RSS of the process tree (and per stage), the sizes of the stage folders, and checks
 that every run's rows equal the first run's.
 
     python benchmarks/bench_engines.py [--docs 1000000] [--runs local:2,ray:1,ray:2] [--dump FILE] [--keep DIR]
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyarrow.parquet as pq  # noqa: E402
-from bench_scale import have_data, run_measured, write_dump  # noqa: E402
+from bench_scale import have_data, run_measured, stage_peaks, write_dump  # noqa: E402
 
 STAGES = ["read", "templates", "sign", "df", "bands", "verify", "cluster"]
 
@@ -40,7 +40,7 @@ def main() -> int:
     args = parser.parse_args()
     if not have_data():
         return 0
-    results = []
+    results, peaks = [], []
     with tempfile.TemporaryDirectory() as tmp:
         dump = args.dump or Path(tmp) / "dump.jsonl"
         if not args.dump:
@@ -52,7 +52,8 @@ def main() -> int:
             folder = Path(tmp) / f"{engine}-{workers}"
             cmd = [sys.executable, "-m", "dedup.cli", "run", str(dump), "--folder", str(folder), "-q",
                    "--engine", engine, "--workers", workers]
-            wall, peak, code, _, err = run_measured(cmd, every=0.5)
+            samples: list[tuple[float, int]] = []
+            wall, peak, code, _, err = run_measured(cmd, every=0.5, samples=samples)
             if code:
                 print(f"{run} failed: {err[-2000:]}")
                 return 1
@@ -60,6 +61,7 @@ def main() -> int:
             cells = " | ".join(f"{seconds.get(s, 0):.0f}" for s in STAGES)
             print(f"| {engine} | {workers} | {cells} | {wall:.0f} | {args.docs / wall:,.0f} | {peak / 1024:,.0f} |",
                   flush=True)
+            peaks.append((run, stage_peaks(samples, wall, seconds)))
             rows = (args.keep or Path(tmp)) / f"rows-{engine}-{workers}.parquet"
             rows.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(folder / "clusters.parquet", rows)
@@ -72,6 +74,8 @@ def main() -> int:
             print(f"{run}: rows equal to {first_run}'s: {pq.read_table(rows).equals(reference)} "
                   f"({reference.num_rows:,} rows)")
         print("GiB per stage folder: " + ", ".join(f"{k} {v:.2f}" for k, v in sizes.items()))
+        for run, per_stage in peaks:
+            print(f"{run}: peak RSS MiB per stage: " + ", ".join(f"{k} {v:,.0f}" for k, v in per_stage.items()))
     return 0
 
 

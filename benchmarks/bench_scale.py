@@ -75,17 +75,34 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], every: float = 0.2) -> tuple[float, int, int, str, str]:
+def run_measured(cmd: list[str], every: float = 0.2,
+                 samples: list[tuple[float, int]] | None = None) -> tuple[float, int, int, str, str]:
     """Run ``cmd``; wall seconds, peak RSS (KiB) of its process tree sampled every ``every``
-    seconds, exit code, standard output and standard error."""
+    seconds, exit code, standard output and standard error. Each sample (seconds since
+    the start, KiB) is appended to ``samples`` when given."""
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     while child.poll() is None:
-        peak = max(peak, _tree_rss(child.pid))
+        rss = _tree_rss(child.pid)
+        peak = max(peak, rss)
+        if samples is not None:
+            samples.append((time.perf_counter() - start, rss))
         time.sleep(every)
     out, err = child.communicate()
     return time.perf_counter() - start, peak, child.returncode, out, err
+
+
+def stage_peaks(samples: list[tuple[float, int]], wall: float, seconds: dict[str, float]) -> dict[str, float]:
+    """Peak RSS (MiB) of each stage of a ``dedup run``: the stages (``seconds``, in run
+    order) are laid back to back so that the last ends when the run did (start-up comes
+    before the first)."""
+    peaks, end = {}, wall
+    for stage, length in reversed(list(seconds.items())):
+        inside = [kib for at, kib in samples if end - length <= at <= end]
+        peaks[stage] = max(inside, default=0) / 1024
+        end -= length
+    return dict(reversed(list(peaks.items())))
 
 
 def have_data() -> bool:
