@@ -3,7 +3,7 @@
 Generates the dump of ``bench_scale.py`` (SaudiNewsNet replicated with edits), runs
 ``dedup run`` once per ``ENGINE:WORKERS`` (``local:2``, ``ray:1``, ``ray:2``...; Ray starts a
 local instance with that many CPUs), prints a table of seconds per stage, wall time,
-docs/s and peak RSS of the process tree (and per stage), the sizes of the stage folders, and checks
+docs/s and peak memory of the process tree (RSS and PSS, in all and per stage), the sizes of the stage folders, and checks
 that every run's rows equal the first run's.
 
     python benchmarks/bench_engines.py [--docs 1000000] [--runs local:2,ray:1,ray:2] [--dump FILE] [--keep DIR]
@@ -45,21 +45,22 @@ def main() -> int:
         dump = args.dump or Path(tmp) / "dump.jsonl"
         if not args.dump:
             write_dump(dump, args.docs)
-        print(f"| engine | workers | {' | '.join(STAGES)} | wall s | docs/s | peak RSS MiB |")
-        print("|---|---|" + "---|" * (len(STAGES) + 3))
+        print(f"| engine | workers | {' | '.join(STAGES)} | wall s | docs/s | peak RSS MiB | peak PSS MiB |")
+        print("|---|---|" + "---|" * (len(STAGES) + 4))
         for run in args.runs.split(","):
             engine, workers = run.split(":")
             folder = Path(tmp) / f"{engine}-{workers}"
             cmd = [sys.executable, "-m", "dedup.cli", "run", str(dump), "--folder", str(folder), "-q",
                    "--engine", engine, "--workers", workers]
-            samples: list[tuple[float, int]] = []
+            samples: list[tuple[float, int, int]] = []
             wall, peak, code, _, err = run_measured(cmd, every=0.5, samples=samples)
             if code:
                 print(f"{run} failed: {err[-2000:]}")
                 return 1
             seconds = json.loads((folder / "timings.json").read_text())
             cells = " | ".join(f"{seconds.get(s, 0):.0f}" for s in STAGES)
-            print(f"| {engine} | {workers} | {cells} | {wall:.0f} | {args.docs / wall:,.0f} | {peak / 1024:,.0f} |",
+            print(f"| {engine} | {workers} | {cells} | {wall:.0f} | {args.docs / wall:,.0f} | {peak / 1024:,.0f} | "
+                  f"{max((p for _, _, p in samples), default=0) / 1024:,.0f} |",
                   flush=True)
             peaks.append((run, stage_peaks(samples, wall, seconds)))
             rows = (args.keep or Path(tmp)) / f"rows-{engine}-{workers}.parquet"
@@ -75,7 +76,7 @@ def main() -> int:
                   f"({reference.num_rows:,} rows)")
         print("GiB per stage folder: " + ", ".join(f"{k} {v:.2f}" for k, v in sizes.items()))
         for run, per_stage in peaks:
-            print(f"{run}: peak RSS MiB per stage: " + ", ".join(f"{k} {v:,.0f}" for k, v in per_stage.items()))
+            print(f"{run}: peak RSS / PSS MiB per stage: " + ", ".join(f"{k} {v}" for k, v in per_stage.items()))
     return 0
 
 

@@ -54,8 +54,10 @@ def write_dump(path: Path, size: int, seed: int = 0) -> int:
     return size
 
 
-def _tree_rss(root: int) -> int:
-    """Resident memory (KiB) of process ``root`` and its descendants."""
+def _tree_rss(root: int, field: str = "VmRSS") -> int:
+    """Resident memory (KiB) of process ``root`` and its descendants: ``VmRSS`` (pages
+    shared between processes, as after a fork, count in each) or ``Pss`` (a shared page
+    counts once, split between its sharers)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -68,18 +70,18 @@ def _tree_rss(root: int) -> int:
         pid = todo.pop()
         todo.extend(children.get(pid, []))
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
+            status = Path(f"/proc/{pid}/{'status' if field == 'VmRSS' else 'smaps_rollup'}").read_text()
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")), 0)
     return total
 
 
 def run_measured(cmd: list[str], every: float = 0.2,
-                 samples: list[tuple[float, int]] | None = None) -> tuple[float, int, int, str, str]:
+                 samples: list[tuple[float, int, int]] | None = None) -> tuple[float, int, int, str, str]:
     """Run ``cmd``; wall seconds, peak RSS (KiB) of its process tree sampled every ``every``
-    seconds, exit code, standard output and standard error. Each sample (seconds since
-    the start, KiB) is appended to ``samples`` when given."""
+    seconds, exit code, standard output and standard error. With ``samples``, each sample
+    is appended to it: seconds since the start, RSS and PSS (KiB)."""
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -87,20 +89,20 @@ def run_measured(cmd: list[str], every: float = 0.2,
         rss = _tree_rss(child.pid)
         peak = max(peak, rss)
         if samples is not None:
-            samples.append((time.perf_counter() - start, rss))
+            samples.append((time.perf_counter() - start, rss, _tree_rss(child.pid, "Pss")))
         time.sleep(every)
     out, err = child.communicate()
     return time.perf_counter() - start, peak, child.returncode, out, err
 
 
-def stage_peaks(samples: list[tuple[float, int]], wall: float, seconds: dict[str, float]) -> dict[str, float]:
-    """Peak RSS (MiB) of each stage of a ``dedup run``: the stages (``seconds``, in run
-    order) are laid back to back so that the last ends when the run did (start-up comes
-    before the first)."""
+def stage_peaks(samples: list[tuple[float, int, int]], wall: float, seconds: dict[str, float]) -> dict[str, str]:
+    """Peak RSS / PSS (MiB) of each stage of a ``dedup run``: the stages (``seconds``, in
+    run order) are laid back to back so that the last ends when the run did (start-up
+    comes before the first)."""
     peaks, end = {}, wall
     for stage, length in reversed(list(seconds.items())):
-        inside = [kib for at, kib in samples if end - length <= at <= end]
-        peaks[stage] = max(inside, default=0) / 1024
+        inside = [(rss, pss) for at, rss, pss in samples if end - length <= at <= end] or [(0, 0)]
+        peaks[stage] = f"{max(r for r, _ in inside) / 1024:,.0f} / {max(p for _, p in inside) / 1024:,.0f}"
         end -= length
     return dict(reversed(list(peaks.items())))
 
