@@ -23,11 +23,13 @@ ENGINES = ("local", "ray")
 
 
 def local_executor(workers: int | None = None) -> Executor:
-    """Tasks on ``workers`` local processes (default: all cores; in this process when 1)."""
+    """Tasks on ``workers`` local processes (default: all cores; in this process when 1).
+    A lone task runs in a process of its own too: what it allocates leaves with it, and the
+    driver, which every later worker is forked from, stays small."""
     workers = max(1, workers or os.cpu_count() or 1)
 
     def run(function: Callable, arguments: list[tuple]) -> list:
-        if workers == 1 or len(arguments) < 2:
+        if workers == 1 or not arguments:
             return [function(*a) for a in arguments]
         pool = process_pool(min(workers, len(arguments)))
         try:

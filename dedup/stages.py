@@ -385,20 +385,24 @@ def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Seq
 def _shingles_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> tuple[ShingleSets, np.ndarray]:
     """The shingle sets of global documents ``docs`` (sorted), read from the memory-mapped
     shard files (only the slices they need), and which of their shingles are common."""
-    values, sizes, words, flags = ([np.zeros(0, dtype=t)] for t in (np.uint64, np.int64, np.int64, bool))
     shard_of = _shard_of(docs, offsets)
+    parts = []  # (shard, its documents, their shard offsets)
     for k in np.unique(shard_of):
-        stem = f"shingles-{int(k):05d}"
-        shard_offsets = np.load(plan.path("sign", f"{stem}.offsets.npy"))
         local = docs[shard_of == k] - offsets[k]
-        lengths = shard_offsets[local + 1] - shard_offsets[local]
+        parts.append((int(k), local, np.load(plan.path("sign", f"shingles-{int(k):05d}.offsets.npy"))))
+    sizes = np.concatenate([shard_offsets[local + 1] - shard_offsets[local] for _, local, shard_offsets in parts]
+                           + [np.zeros(0, dtype=np.int64)])
+    starts = offsets_of(sizes)
+    values, flags = np.empty(int(starts[-1]), dtype=np.uint64), np.empty(int(starts[-1]), dtype=bool)
+    words, row = np.empty(len(docs), dtype=np.int64), 0
+    for k, local, shard_offsets in parts:  # filled in place: the gathered shingles are held once
         at = segment_positions(shard_offsets, local)
-        values.append(np.load(plan.path("sign", f"{stem}.values.npy"), mmap_mode="r")[at])
-        flags.append(np.load(plan.output("df_flags", int(k)), mmap_mode="r")[at])
-        sizes.append(lengths)
-        words.append(np.load(plan.path("sign", f"{stem}.words.npy"))[local])
-    shingles = ShingleSets(np.concatenate(values), offsets_of(np.concatenate(sizes)), np.concatenate(words))
-    return shingles, np.concatenate(flags)
+        lo, hi = starts[row], starts[row + len(local)]
+        values[lo:hi] = np.load(plan.path("sign", f"shingles-{k:05d}.values.npy"), mmap_mode="r")[at]
+        flags[lo:hi] = np.load(plan.output("df_flags", k), mmap_mode="r")[at]
+        words[row : row + len(local)] = np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))[local]
+        row += len(local)
+    return ShingleSets(values, starts, words), flags
 
 
 def verify_task(plan: Plan, partition: int, offsets: np.ndarray) -> None:
@@ -581,7 +585,8 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
         shards, note = write_shards(plan, documents, describe)
     report("read", shards, shards)
     with clock("templates"):
-        learn(plan, shards, strip)
+        if not _done(plan.path("templates.pkl")):  # a task: what learning holds is freed with its process
+            executor(learn, [(plan, shards, strip)])
     with clock("sign"):
         _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
         offsets = offsets_of([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
