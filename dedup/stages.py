@@ -538,9 +538,8 @@ def write_report(plan: Plan, shards: int) -> dict[str, int]:
     sizes = every.column("cluster_size").to_numpy()[starts]
     canonical = every.column("doc_id").take(pa.array(starts)).to_pylist()
     order = sorted(range(len(starts)), key=lambda e: (-sizes[e], canonical[e]))
-    lengths = sizes[order]
-    first = np.repeat(starts[order] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-    numbers = np.repeat(np.arange(1, len(order) + 1), lengths)
+    first = segment_positions(np.append(starts, every.num_rows), np.asarray(order, dtype=np.int64))
+    numbers = np.repeat(np.arange(1, len(order) + 1), sizes[order])
     report = every.take(pa.array(first)).add_column(COLUMNS.index("cluster_id"), "cluster_id", pa.array(numbers))
     with atomic_path(out) as temp:
         pq.write_table(report.cast(_schema()), temp)
