@@ -162,7 +162,7 @@ def main() -> int:
                      f"{stats['bytes_per_document_beyond_text']:.0f} B/doc beyond text "
                      f"({stats['bytes'] / 2**20:.0f} MiB, text {stats['text_bytes'] / 2**20:.0f} MiB); "
                      f"{stats['clusters']:,} clusters, {stats['duplicates']:,} in duplicate clusters"))
-        if shutil.which("redis-server"):
+        if args.redis_docs and shutil.which("redis-server"):
             server, port = start_redis()
             try:
                 small, probe = added[: args.redis_docs], queried[: args.redis_docs // 10]
@@ -175,7 +175,7 @@ def main() -> int:
             finally:
                 server.terminate()
                 server.wait(10)
-        else:
+        elif args.redis_docs:
             print("redis-server not installed: Redis rows skipped", file=sys.stderr)
         print("| operation | documents | seconds | docs/s | notes |")
         print("|---|---|---|---|---|")
