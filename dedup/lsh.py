@@ -105,13 +105,13 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-def locate(haystack: np.ndarray, needles: np.ndarray, side: str = "left") -> np.ndarray:
-    """``np.searchsorted(haystack, needles, side)``, searching the needles in sorted
-    order: the same answer, several times faster for many needles in a large haystack
-    (the searches walk the haystack in order instead of at random)."""
+def locate(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(haystack, needles)``, searching the needles in sorted order: the
+    same answer, several times faster for many needles in a large haystack (the searches
+    walk the haystack in order instead of at random)."""
     order = np.argsort(needles, kind="stable")
     found = np.empty(order.size, dtype=np.int64)
-    found[order] = np.searchsorted(haystack, needles[order], side=side)  # type: ignore[call-overload]
+    found[order] = np.searchsorted(haystack, needles[order])
     return found
 
 

@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from .candidates import signed_rows
 from . import kernels
+from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .io import atomic_path, require
 from .lsh import distinct, sorted_bucket_pairs, unique_pairs

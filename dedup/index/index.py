@@ -16,19 +16,28 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
-from typing import Container, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..model import Document, Match
-from ..minhash import MinHasher
-from ..normalize import NORMALIZER_VERSION
-from ..pipeline import ChromeStripper, Deduplicator, Grouping, Settings, Stripper, document_date, group_keys, to_cluster
 from ..candidates import signed_rows
 from ..cluster import Provenance
 from ..lsh import distinct, locate
+from ..minhash import MinHasher
+from ..model import Document, Match
+from ..normalize import NORMALIZER_VERSION
+from ..pipeline import (
+    ChromeStripper,
+    Deduplicator,
+    Grouping,
+    Settings,
+    Stripper,
+    document_date,
+    group_keys,
+    to_cluster,
+)
 from ..shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
 from ..verify import verify
 from .bandtable import BandTable, combine
