@@ -286,7 +286,7 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequen
         reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
     members = []
     sc = group.scores
-    canonical_words = set(keys[group.canonical].split())
+    canonical_words = set(keys[group.canonical].split()) if group.members.size > 1 else set()  # for differs
     for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
         if only is not None and int(pos) not in only:
             continue
