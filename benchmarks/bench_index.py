@@ -12,7 +12,7 @@ text, re-clustering, and the transaction.
    ``dedup.Index`` on a Redis URL and with datasketch's ``MinHashLSH`` on its Redis
    storage (insert + query with the same signatures); docs/s and the ratio. A
    ``redis-server`` is started on 127.0.0.1 with a random port and stopped after.
-3. Latency: fill a SQLite index with ``--fill`` documents (whole texts, no stripping),
+3. Latency: fill a SQLite index with ``--fill`` documents (whole texts, no stripping, in batches of ``--batch``),
    then time ``--probes`` single-document queries; p50 / p99 ms.
 
     python benchmarks/bench_index.py [--docs 100000] [--fill 1000000] [--redis-docs 10000]
@@ -183,7 +183,7 @@ def main() -> int:
             print(f"| {name} | {n:,} | {seconds:.2f} | {n / seconds:,.0f} | {note} |")
         if args.fill:
             start = time.perf_counter()
-            p50, p99, p99_whole = latency(Path(tmp) / "fill.sqlite", args.fill, args.probes, 50_000)
+            p50, p99, p99_whole = latency(Path(tmp) / "fill.sqlite", args.fill, args.probes, args.batch)
             print(f"\nquery latency, one new article against {args.fill:,} stored (SQLite; filled in "
                   f"{time.perf_counter() - start:.0f} s): p50 {p50:.2f} ms, p99 {p99:.2f} ms "
                   f"(p99 {p99_whole:.2f} ms with normalizing and signing the article)")
