@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup import Deduplicator, Document, InputError, ReadStats, Settings, find_clusters, read_documents
+from dedup import Deduplicator, Document, Index, InputError, ReadStats, Settings, find_clusters, read_documents
 from dedup.boilerplate import reconstruct, strip
 from dedup.normalize import normalize, normalize_many
+from dedup.shingle import shingle, shingle_keys
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SENTENCES = [s.strip() for p in sorted(SEEDS.glob("*.txt")) for s in p.read_text(encoding="utf-8").split("\n") if len(s.split()) > 6]
@@ -107,6 +108,35 @@ def _clusters_are_total_and_order_free(seed: int, size: int) -> None:
     assert _partition(find_clusters(shuffled, workers=1)) == _partition(result)
 
 
+# --------------------------------------------------------------- shingling
+
+def _shingles_per_document(texts: list[str]) -> None:
+    together = shingle(texts, 3)
+    assert len(together) == len(texts)
+    for i, text in enumerate(texts):
+        alone = shingle([text], 3)
+        assert together[i].tolist() == alone[0].tolist()  # a batch does not change a document's set
+        assert together.words[i] == alone.words[0]
+        assert (together[i][1:] > together[i][:-1]).all()  # sorted, distinct
+    again = shingle_keys(normalize_many(texts), 3)  # normalizing first changes nothing
+    assert together.values.tolist() == again.values.tolist() and together.offsets.tolist() == again.offsets.tolist()
+
+
+@FAST
+@given(st.lists(TEXTS, max_size=6))
+def test_shingles_do_not_depend_on_the_batch(texts: list[str]) -> None:
+    _shingles_per_document(texts)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(TEXTS, max_size=6))
+def test_shingles_do_not_depend_on_the_batch_many(texts: list[str]) -> None:
+    _shingles_per_document(texts)
+
+
+# --------------------------------------------------------------- clustering
+
 @FAST
 @given(st.integers(0, 10**6), st.integers(1, 24))
 def test_clusters_are_total_and_do_not_depend_on_order(seed: int, size: int) -> None:
@@ -127,6 +157,43 @@ def test_clusters_do_not_depend_on_workers(seed: int) -> None:
     one = Deduplicator(Settings(), workers=1, chunk=7).run(docs)
     two = Deduplicator(Settings(), workers=2, chunk=7).run(docs)
     assert _partition(one) == _partition(two)
+
+
+# --------------------------------------------------------------- the index
+
+def _index_accounts_for_every_document(seed: int, size: int, slices: int, tmp: Path) -> None:
+    docs = _corpus(seed, size)
+    with Index(tmp / "index.sqlite") as index:
+        placed = [m for k in range(slices) for m in index.add(docs[k::slices])]
+        ids = [m.doc_id for m in placed]
+        assert len(ids) == len(set(ids)) and {d.id for d in docs} <= set(ids)  # each document once
+        stats = index.stats()
+        assert stats["documents"] == len(ids)
+        clusters = list(index.clusters())
+        assert sorted(m["doc_id"] for c in clusters for m in c["members"]) == sorted(ids)
+        where = {m["doc_id"]: c["cluster_id"] for c in clusters for m in c["members"]}
+        again = index.add(docs)  # nothing is stored twice; every answer says where it sits
+        assert all(m.already_stored and m.cluster_id == where[m.doc_id] for m in again)
+        assert index.stats()["documents"] == len(ids)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 16), st.integers(1, 3))
+def test_index_accounts_for_every_document(seed: int, size: int, slices: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _index_accounts_for_every_document(seed, size, slices, Path(tmp))
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 16), st.integers(1, 3))
+def test_index_accounts_for_every_document_many(seed: int, size: int, slices: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _index_accounts_for_every_document(seed, size, slices, Path(tmp))
 
 
 # --------------------------------------------------------------- reading dirty bytes
