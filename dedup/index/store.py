@@ -101,12 +101,17 @@ class PagedCounters:
     def _write_pages(self, pages: dict[int, bytes]) -> None:
         raise NotImplementedError
 
-    def df(self, buckets: np.ndarray) -> np.ndarray:
-        """Document-frequency counters at ``buckets``."""
+    def df(self, buckets: np.ndarray, cache: dict[int, bytes] | None = None) -> np.ndarray:
+        """Document-frequency counters at ``buckets``. Pages found in ``cache`` are not read
+        again, and pages read are added to it (valid for one transaction)."""
         pages, where = np.unique(buckets >> DF_PAGE_BITS, return_inverse=True)
-        stored = self._read_pages(pages.tolist())
-        blank = bytes(1 << DF_PAGE_BITS)
-        table = np.frombuffer(b"".join(stored.get(p, blank) for p in pages.tolist()), dtype=np.uint8)
+        cache = {} if cache is None else cache
+        missing = [p for p in pages.tolist() if p not in cache]
+        if missing:
+            read = self._read_pages(missing)
+            cache.update((p, read.get(p, b"")) for p in missing)
+        blank = bytes(1 << DF_PAGE_BITS)  # a page never written
+        table = np.frombuffer(b"".join(cache[p] or blank for p in pages.tolist()), dtype=np.uint8)
         return table[(where.ravel() << DF_PAGE_BITS) + (buckets & _PAGE_MASK)].astype(np.int64)
 
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
@@ -156,8 +161,8 @@ class Store(Protocol):
     def members(self, clusters: Sequence[int]) -> list[int]:
         """The rows of every document in ``clusters``."""
 
-    def df(self, buckets: np.ndarray) -> np.ndarray:
-        """Document-frequency counters at ``buckets``."""
+    def df(self, buckets: np.ndarray, cache: dict[int, bytes] | None = None) -> np.ndarray:
+        """Document-frequency counters at ``buckets`` (pages in ``cache`` are not read again)."""
 
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
         """Add ``delta`` to the counters at ``buckets`` (one per entry)."""
