@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup import Deduplicator, Document, Index, InputError, ReadStats, Settings, find_clusters, read_documents
+from dedup import (
+    Deduplicator,
+    Document,
+    Index,
+    InputError,
+    ReadStats,
+    Settings,
+    find_clusters,
+    read_documents,
+)
 from dedup.boilerplate import reconstruct, strip
 from dedup.normalize import normalize, normalize_many
 from dedup.shingle import shingle, shingle_keys
@@ -29,8 +40,15 @@ TEXTS = st.one_of(
     st.lists(st.one_of(st.sampled_from(SENTENCES), st.sampled_from(NOISE), UNICODE), max_size=25).map("\n".join),
     st.text(st.sampled_from("ab ت\u064e\n•«»ـ0٣"), min_size=2000, max_size=6000),  # very long lines
 )
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _fast_and_slow(check: Callable[..., None], *strategies: st.SearchStrategy, slow: int = 4000,
+                   fast: int = 40) -> tuple[Callable, Callable]:
+    """One property as two tests: ``fast`` cases in the default suite, ``slow`` under ``pytest -m slow``."""
+    def tests(examples: int) -> Callable:
+        return settings(max_examples=examples, deadline=None,
+                        suppress_health_check=[HealthCheck.too_slow])(given(*strategies)(check))
+    return tests(fast), pytest.mark.slow(tests(slow))
 
 
 def _strip_reconstructs(text: str) -> None:
@@ -46,30 +64,8 @@ def _normalize_total(texts: list[str]) -> None:
     assert all(normalize(k) == k for k in keys)
 
 
-@FAST
-@given(TEXTS)
-def test_strip_reconstructs_any_text(text: str) -> None:
-    _strip_reconstructs(text)
-
-
-@pytest.mark.slow
-@SLOW
-@given(TEXTS)
-def test_strip_reconstructs_any_text_many(text: str) -> None:
-    _strip_reconstructs(text)
-
-
-@FAST
-@given(st.lists(TEXTS, max_size=5))
-def test_normalize_any_text(texts: list[str]) -> None:
-    _normalize_total(texts)
-
-
-@pytest.mark.slow
-@SLOW
-@given(st.lists(TEXTS, max_size=5))
-def test_normalize_any_text_many(texts: list[str]) -> None:
-    _normalize_total(texts)
+test_strip_reconstructs_any_text, test_strip_reconstructs_any_text_many = _fast_and_slow(_strip_reconstructs, TEXTS)
+test_normalize_any_text, test_normalize_any_text_many = _fast_and_slow(_normalize_total, st.lists(TEXTS, max_size=5))
 
 
 # --------------------------------------------------------------- clustering
@@ -122,32 +118,14 @@ def _shingles_per_document(texts: list[str]) -> None:
     assert together.values.tolist() == again.values.tolist() and together.offsets.tolist() == again.offsets.tolist()
 
 
-@FAST
-@given(st.lists(TEXTS, max_size=6))
-def test_shingles_do_not_depend_on_the_batch(texts: list[str]) -> None:
-    _shingles_per_document(texts)
-
-
-@pytest.mark.slow
-@SLOW
-@given(st.lists(TEXTS, max_size=6))
-def test_shingles_do_not_depend_on_the_batch_many(texts: list[str]) -> None:
-    _shingles_per_document(texts)
+test_shingles_do_not_depend_on_the_batch, test_shingles_do_not_depend_on_the_batch_many = _fast_and_slow(
+    _shingles_per_document, st.lists(TEXTS, max_size=6))
 
 
 # --------------------------------------------------------------- clustering
 
-@FAST
-@given(st.integers(0, 10**6), st.integers(1, 24))
-def test_clusters_are_total_and_do_not_depend_on_order(seed: int, size: int) -> None:
-    _clusters_are_total_and_order_free(seed, size)
-
-
-@pytest.mark.slow
-@settings(max_examples=1500, deadline=None)
-@given(st.integers(0, 10**6), st.integers(1, 24))
-def test_clusters_are_total_and_do_not_depend_on_order_many(seed: int, size: int) -> None:
-    _clusters_are_total_and_order_free(seed, size)
+test_clusters_are_total_and_do_not_depend_on_order, test_clusters_are_total_and_do_not_depend_on_order_many = (
+    _fast_and_slow(_clusters_are_total_and_order_free, st.integers(0, 10**6), st.integers(1, 24), slow=1500))
 
 
 @settings(max_examples=5, deadline=None)
@@ -161,9 +139,9 @@ def test_clusters_do_not_depend_on_workers(seed: int) -> None:
 
 # --------------------------------------------------------------- the index
 
-def _index_accounts_for_every_document(seed: int, size: int, slices: int, tmp: Path) -> None:
+def _index_accounts_for_every_document(seed: int, size: int, slices: int) -> None:
     docs = _corpus(seed, size)
-    with Index(tmp / "index.sqlite") as index:
+    with tempfile.TemporaryDirectory() as tmp, Index(Path(tmp) / "index.sqlite") as index:
         placed = [m for k in range(slices) for m in index.add(docs[k::slices])]
         ids = [m.doc_id for m in placed]
         assert len(ids) == len(set(ids)) and {d.id for d in docs} <= set(ids)  # each document once
@@ -177,39 +155,25 @@ def _index_accounts_for_every_document(seed: int, size: int, slices: int, tmp: P
         assert index.stats()["documents"] == len(ids)
 
 
-@settings(max_examples=10, deadline=None)
-@given(st.integers(0, 10**6), st.integers(1, 16), st.integers(1, 3))
-def test_index_accounts_for_every_document(seed: int, size: int, slices: int) -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        _index_accounts_for_every_document(seed, size, slices, Path(tmp))
-
-
-@pytest.mark.slow
-@settings(max_examples=500, deadline=None)
-@given(st.integers(0, 10**6), st.integers(1, 16), st.integers(1, 3))
-def test_index_accounts_for_every_document_many(seed: int, size: int, slices: int) -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        _index_accounts_for_every_document(seed, size, slices, Path(tmp))
+test_index_accounts_for_every_document, test_index_accounts_for_every_document_many = _fast_and_slow(
+    _index_accounts_for_every_document, st.integers(0, 10**6), st.integers(1, 16), st.integers(1, 3), slow=500, fast=10)
 
 
 # --------------------------------------------------------------- reading dirty bytes
 
-def _read_never_crashes(lines: list[bytes], tmp: Path) -> None:
-    path = tmp / "dump.jsonl"
-    path.write_bytes(b"\n".join(lines))
-    stats = ReadStats()
-    docs = list(read_documents(path, on_error="skip", stats=stats))
-    records = [line for line in lines if line.strip()]
-    assert stats.read == len(docs)
-    assert stats.read + sum(stats.skipped.values()) == len(records)  # every record accounted for
-    try:
-        list(read_documents(path))
-    except InputError as err:
-        assert str(err).startswith(f"{path}:")
+def _read_never_crashes(lines: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dump.jsonl"
+        path.write_bytes(b"\n".join(lines))
+        stats = ReadStats()
+        docs = list(read_documents(path, on_error="skip", stats=stats))
+        records = [line for line in lines if line.strip()]
+        assert stats.read == len(docs)
+        assert stats.read + sum(stats.skipped.values()) == len(records)  # every record accounted for
+        try:
+            list(read_documents(path))
+        except InputError as err:
+            assert str(err).startswith(f"{path}:")
 
 
 RECORDS = st.lists(st.one_of(
@@ -219,20 +183,5 @@ RECORDS = st.lists(st.one_of(
 ), max_size=12)
 
 
-@FAST
-@given(RECORDS)
-def test_reading_dirty_bytes_accounts_for_every_record(lines: list[bytes]) -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        _read_never_crashes(lines, Path(tmp))
-
-
-@pytest.mark.slow
-@settings(max_examples=1000, deadline=None)
-@given(RECORDS)
-def test_reading_dirty_bytes_accounts_for_every_record_many(lines: list[bytes]) -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        _read_never_crashes(lines, Path(tmp))
+test_reading_dirty_bytes_accounts_for_every_record, test_reading_dirty_bytes_accounts_for_every_record_many = (
+    _fast_and_slow(_read_never_crashes, RECORDS, slow=1000))
