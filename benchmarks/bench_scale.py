@@ -54,10 +54,8 @@ def write_dump(path: Path, size: int, seed: int = 0) -> int:
     return size
 
 
-def _tree_rss(root: int, field: str = "VmRSS") -> int:
-    """Resident memory (KiB) of process ``root`` and its descendants: ``VmRSS`` (pages
-    shared between processes, as after a fork, count in each) or ``Pss`` (a shared page
-    counts once, split between its sharers)."""
+def _tree(root: int) -> list[int]:
+    """Process ``root`` and its descendants."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -65,15 +63,24 @@ def _tree_rss(root: int, field: str = "VmRSS") -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [root]
+    found, todo = [], [root]
     while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def _memory(pids: list[int], source: str, field: str) -> int:
+    """The sum (KiB) of ``field`` in ``/proc/PID/source`` over ``pids``: ``status``/``VmRSS``
+    (pages shared between processes, as after a fork, count in each) or
+    ``smaps_rollup``/``Pss`` (a shared page counts once, split between its sharers)."""
+    total = 0
+    for pid in pids:
         try:
-            status = Path(f"/proc/{pid}/{'status' if field == 'VmRSS' else 'smaps_rollup'}").read_text()
-        except OSError:
+            lines = Path(f"/proc/{pid}/{source}").read_text().splitlines()
+        except OSError:  # the process ended while we looked
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")), 0)
+        total += next((int(line.split()[1]) for line in lines if line.startswith(f"{field}:")), 0)
     return total
 
 
@@ -86,10 +93,11 @@ def run_measured(cmd: list[str], every: float = 0.2,
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     while child.poll() is None:
-        rss = _tree_rss(child.pid)
+        pids = _tree(child.pid)
+        rss = _memory(pids, "status", "VmRSS")
         peak = max(peak, rss)
         if samples is not None:
-            samples.append((time.perf_counter() - start, rss, _tree_rss(child.pid, "Pss")))
+            samples.append((time.perf_counter() - start, rss, _memory(pids, "smaps_rollup", "Pss")))
         time.sleep(every)
     out, err = child.communicate()
     return time.perf_counter() - start, peak, child.returncode, out, err

@@ -286,12 +286,17 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequen
         reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
     members = []
     sc = group.scores
-    canonical_words = set(keys[group.canonical].split()) if group.members.size > 1 else set()  # for differs
+    canonical_words: set[str] | None = None  # split once, when a member needs the words that differ
     for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
         if only is not None and int(pos) not in only:
             continue
         doc = docs[int(pos)]
         is_canonical = int(pos) == group.canonical
+        differs: tuple[str, ...] = ()
+        if not is_canonical:
+            if canonical_words is None:
+                canonical_words = set(keys[group.canonical].split())
+            differs = _differs(keys[int(pos)], canonical_words)
         evidence = Evidence(
             jaccard=round(float(jac), 4),
             containment=round(float(con), 4),
@@ -299,7 +304,7 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequen
             shared=int(shared),
             only_member=int(shingles.sizes[pos] - shared),
             only_canonical=int(shingles.sizes[group.canonical] - shared),
-            differs=() if is_canonical else _differs(keys[int(pos)], canonical_words),
+            differs=differs,
         )
         members.append(
             Member(
