@@ -18,7 +18,7 @@ import importlib
 import io
 import json
 import os
-import tempfile
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,11 +122,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     temporary file is removed.
     """
     path = Path(path)
-    # the temporary name ends with the real one, so format detection by suffix still works
-    fd, temp = tempfile.mkstemp(prefix=".part-", suffix=f"-{path.name}", dir=path.parent or Path("."))
-    os.close(fd)
+    # The name is chosen before anything is created, so a stop at any point (Ctrl-C can land
+    # between a file's creation and the return of the call that made it) finds it to remove.
+    # It ends with the real name, so format detection by suffix still works.
+    temp = path.parent / f".part-{uuid.uuid4().hex[:12]}-{path.name}"
     try:
-        yield Path(temp)
+        yield temp
         os.replace(temp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
