@@ -18,32 +18,9 @@ import numpy as np
 
 from .lsh import Bands, unique_pairs
 from .minhash import MinHasher
-from .shingle import shingle_keys
+from .shingle import window_rows
 
 _WINDOW_DOCS = 2000  # documents whose windows are shingled and signed together
-
-
-def windows(keys: Sequence[str], width: int, leads_only: bool = False) -> tuple[list[str], np.ndarray]:
-    """Leads and overlapping windows of long keys, and the position of the key each came from.
-
-    A key longer than ``width`` words gets its first ``width // 2`` words; one longer
-    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``
-    (unless ``leads_only``).
-    """
-    texts: list[str] = []
-    owners: list[int] = []
-    step = max(width // 2, 1)
-    for pos, key in enumerate(keys):
-        words = key.split(" ")
-        if len(words) <= width:
-            continue
-        starts = []
-        if len(words) > 2 * width and not leads_only:
-            starts = list(range(0, len(words) - width, step)) + [len(words) - width]
-        texts.append(" ".join(words[:step]))
-        texts.extend(" ".join(words[start : start + width]) for start in starts)
-        owners.extend([pos] * (1 + len(starts)))
-    return texts, np.array(owners, dtype=np.int64)
 
 
 def signed_rows(
@@ -61,10 +38,9 @@ def signed_rows(
     blocks, owners = [signatures[eligible]], [np.flatnonzero(eligible)]
     for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
         block = [k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])]
-        texts, owner = windows(block, window, leads_only)
-        if texts:
-            blocks.append(hasher.signatures(shingle_keys(texts, ngram)))
-            owners.append(owner + lo)
+        values, offsets, owner = window_rows(block, ngram, window, leads_only)
+        blocks.append(hasher.sign_rows(values, offsets))
+        owners.append(owner + lo)
     return np.vstack(blocks), np.concatenate(owners)
 
 

@@ -265,6 +265,69 @@ def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos):
 
 
 @njit(cache=True)
+def _put_grams(wh, lo, hi, ngram, multipliers, values, pos):
+    """The n-gram hashes of words ``lo..hi-1`` (one gram of them all when fewer than
+    ``ngram``), in word order, written to ``values`` from ``pos`` (grown if needed)."""
+    width = min(hi - lo, ngram)
+    m = hi - lo - width + 1
+    if pos + m > values.size:
+        values = _grow(values, pos + m)
+    for i in range(m):
+        acc = np.uint64(0)
+        for k in range(width):
+            acc += wh[lo + i + k] * multipliers[k]
+        values[pos + i] = fmix64(acc)
+    return values, pos + m
+
+
+@njit(cache=True)
+def window_grams(cps, starts, table, pool, ngram, multipliers, width, leads_only):
+    """The n-gram hashes of the lead and windows of every long document, row after row.
+
+    A document of more than ``width`` words has a lead row (its first ``width // 2``
+    words); one of more than ``2 * width`` words also has rows of ``width`` words, every
+    ``width // 2`` words, the last one ending with the document (unless ``leads_only``).
+    Returns ``(values, offsets, owners)``: row ``r`` holds ``values[offsets[r]:offsets[r + 1]]``
+    (in word order, repeats kept) and belongs to document ``owners[r]``; or
+    ``offsets[0] == -1`` if some code point has no table entry yet.
+    """
+    n_docs = starts.size - 1
+    values = np.empty(max(16, cps.size // 2), dtype=np.uint64)
+    offsets = np.zeros(max(16, n_docs + 1), dtype=np.int64)
+    owners = np.empty(max(16, n_docs), dtype=np.int64)
+    wh = np.empty(4096, dtype=np.uint64)
+    step = max(width // 2, 1)
+    rows = 0
+    pos = 0
+    for d in range(n_docs):
+        wh, count = _words_of(cps, starts[d], starts[d + 1], table, pool, wh)
+        if count < 0:
+            offsets[0] = -1
+            return values[:0], offsets[:1], owners[:0]
+        if count <= width:
+            continue
+        n_windows = 0
+        if count > 2 * width and not leads_only:
+            n_windows = (count - width + step - 1) // step + 1
+        need = rows + n_windows + 2  # this document's rows, and the offset after them
+        if need > owners.size:
+            owners = _grow(owners, need)
+        if need > offsets.size:
+            offsets = _grow(offsets, need)
+        values, pos = _put_grams(wh, 0, step, ngram, multipliers, values, pos)
+        owners[rows] = d
+        rows += 1
+        offsets[rows] = pos
+        for k in range(n_windows):
+            lo = k * step if k < n_windows - 1 else count - width
+            values, pos = _put_grams(wh, lo, lo + width, ngram, multipliers, values, pos)
+            owners[rows] = d
+            rows += 1
+            offsets[rows] = pos
+    return values[:pos], offsets[: rows + 1], owners[:rows]
+
+
+@njit(cache=True)
 def word_hashes(cps, starts, table, pool):
     """Word hashes of every document end to end, and each document's word count.
 

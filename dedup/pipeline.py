@@ -51,10 +51,11 @@ class ChromeStripper:
     embedded: str = "split"
 
     def __call__(self, document: Document) -> Stripped:
-        return boilerplate.strip(
-            document.text, source=document.source, doc_id=document.id,
-            templates=self.templates, embedded=self.embedded,
-        )
+        return self.many([document])[0]
+
+    def many(self, documents: Sequence[Document]) -> list[Stripped]:
+        """The hook on each of ``documents`` at once (:func:`dedup.boilerplate.strip_many`)."""
+        return boilerplate.strip_many(documents, templates=self.templates, embedded=self.embedded)
 
 
 class DuplicateIdError(ValueError):
@@ -344,20 +345,33 @@ def _prepare_chunk(
     documents: list[Document], strip: Stripper, cap: int
 ) -> tuple[list[Document], dict[str, Stripped], list[str]]:
     """Strip a chunk (embedded articles depth-first, in order) and normalize the bodies,
-    each up to ``cap`` characters (the rest of a longer body is not hashed)."""
+    each up to ``cap`` characters (the rest of a longer body is not hashed). The chunk is
+    stripped a level at a time: its documents, then their embedded articles, and so on."""
+    found: dict[int, Stripped] = {}  # by id() of the document: ids are checked below, in order
+    level = documents
+    for depth in range(_MAX_EMBEDDED_DEPTH + 1):
+        results = _strip_all(strip, level)
+        found.update(zip(map(id, level), results))
+        if depth < _MAX_EMBEDDED_DEPTH:
+            level = [child for result in results for child in result.children]
     docs: list[Document] = []
     stripped: dict[str, Stripped] = {}
-    queue = [(d, 0) for d in reversed(documents)]
+    queue = list(reversed(documents))
     while queue:
-        doc, depth = queue.pop()
+        doc = queue.pop()
         if doc.id in stripped:
             raise DuplicateIdError(f"duplicate document id {doc.id!r}")
-        result = strip(doc)
+        result = found[id(doc)]
         docs.append(doc)
         stripped[doc.id] = result
-        if depth < _MAX_EMBEDDED_DEPTH:
-            queue.extend((child, depth + 1) for child in reversed(result.children))
+        queue.extend(child for child in reversed(result.children) if id(child) in found)
     return docs, stripped, normalize_many([stripped[d.id].body[:cap] for d in docs])
+
+
+def _strip_all(strip: Stripper, documents: list[Document]) -> list[Stripped]:
+    """``strip`` of each document, through the hook's batch form ``strip.many`` when it has one."""
+    many = getattr(strip, "many", None)
+    return many(documents) if many is not None else [strip(d) for d in documents]
 
 
 def _differs(member_key: str, theirs: set[str]) -> tuple[str, ...]:

@@ -107,3 +107,25 @@ def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
     ``keys = [normalize(t) for t in texts]``.
     """
     return shingle(keys, ngram)
+
+
+def window_rows(
+    keys: Sequence[str], ngram: int, width: int, leads_only: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The n-gram hashes of the leads and windows of long keys: ``(values, offsets, owners)``,
+    row ``r`` holding ``values[offsets[r]:offsets[r + 1]]`` and belonging to key ``owners[r]``.
+
+    A key longer than ``width`` words gets its first ``width // 2`` words; one longer
+    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``
+    (unless ``leads_only``). A row's hashes, in word order, are the shingles
+    :func:`shingle_keys` finds in the row's words as a text of their own.
+    """
+    parts = []
+    for lo, hi in chunks(keys):
+        values, offsets, owners = run_kernel(
+            kernels.window_grams, keys[lo:hi], ngram, _NGRAM_MULTIPLIERS, width, leads_only
+        )
+        parts.append((values, offsets, owners + lo))
+    values = np.concatenate([p[0] for p in parts])
+    sizes = np.concatenate([np.diff(p[1]) for p in parts])
+    return values, offsets_of(sizes), np.concatenate([p[2] for p in parts])

@@ -1,22 +1,24 @@
 import numpy as np
 
-from dedup.candidates import candidate_pairs, windows
+from dedup.candidates import candidate_pairs
 from dedup.lsh import Bands, optimal_bands
 from dedup.minhash import MinHasher
 from dedup.normalize import normalize
-from dedup.shingle import shingle_keys
+from dedup.shingle import shingle_keys, window_rows
 
 
 def test_leads_and_windows_cover_long_keys_only() -> None:
     tiny = " ".join(f"w{i}" for i in range(60))
     short = " ".join(f"w{i}" for i in range(100))
     long = " ".join(f"w{i}" for i in range(250))
-    texts, owners = windows([tiny, short, long], 80)
-    assert texts[0] == " ".join(f"w{i}" for i in range(40))  # the lead of the 100-word key
-    assert list(owners) == [1] + [2] * (len(texts) - 1)
-    assert texts[1].split() == [f"w{i}" for i in range(40)]  # the lead of the long key
-    assert texts[2].split()[0] == "w0" and texts[-1].split()[-1] == "w249"
-    assert all(len(t.split()) == 80 for t in texts[2:])
+    values, offsets, owners = window_rows([tiny, short, long], 3, 80)
+    rows = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    assert list(owners) == [1] + [2] * 7  # a lead each; windows at 0, 40, 80, 120, 160 and 170
+    lead = shingle_keys([" ".join(f"w{i}" for i in range(40))], 3)[0]
+    assert np.array_equal(np.sort(rows[0]), lead) and np.array_equal(np.sort(rows[1]), lead)
+    last = shingle_keys([" ".join(f"w{i}" for i in range(170, 250))], 3)[0]
+    assert np.array_equal(np.sort(rows[-1]), last)
+    assert all(len(r) == 78 for r in rows[2:])  # 80 words, 78 trigrams
 
 
 def test_a_lead_only_copy_is_found_through_the_lead(seed_docs) -> None:

@@ -28,7 +28,7 @@ from dedup import (
 )
 from dedup.boilerplate import reconstruct, strip
 from dedup.normalize import normalize, normalize_many
-from dedup.shingle import shingle, shingle_keys
+from dedup.shingle import shingle, shingle_keys, window_rows
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SENTENCES = [s.strip() for p in sorted(SEEDS.glob("*.txt")) for s in p.read_text(encoding="utf-8").split("\n") if len(s.split()) > 6]
@@ -120,6 +120,35 @@ def _shingles_per_document(texts: list[str]) -> None:
 
 test_shingles_do_not_depend_on_the_batch, test_shingles_do_not_depend_on_the_batch_many = _fast_and_slow(
     _shingles_per_document, st.lists(TEXTS, max_size=6))
+
+
+def _window_texts(keys: list[str], width: int, leads_only: bool) -> tuple[list[str], list[int]]:
+    """The leads and windows of long keys, as texts: the definition :func:`window_rows` computes."""
+    texts, owners = [], []
+    step = max(width // 2, 1)
+    for pos, key in enumerate(keys):
+        words = key.split()
+        if len(words) <= width:
+            continue
+        starts = [] if leads_only or len(words) <= 2 * width else [*range(0, len(words) - width, step), len(words) - width]
+        texts += [" ".join(words[:step])] + [" ".join(words[a : a + width]) for a in starts]
+        owners += [pos] * (1 + len(starts))
+    return texts, owners
+
+
+def _windows_are_their_texts(texts: list[str], width: int, ngram: int, leads_only: bool) -> None:
+    keys = normalize_many(texts)
+    values, offsets, owners = window_rows(keys, ngram, width, leads_only)
+    expected, expected_owners = _window_texts(keys, width, leads_only)
+    assert owners.tolist() == expected_owners
+    sets = shingle_keys(expected, ngram)
+    for r in range(len(expected)):
+        assert sorted(set(values[offsets[r] : offsets[r + 1]].tolist())) == sets[r].tolist()
+        assert offsets[r + 1] - offsets[r] == max(len(expected[r].split()) - ngram + 1, 1)  # word order, repeats kept
+
+
+test_windows_shingle_like_their_texts, test_windows_shingle_like_their_texts_many = _fast_and_slow(
+    _windows_are_their_texts, st.lists(TEXTS, max_size=6), st.integers(1, 12), st.integers(1, 5), st.booleans(), slow=1000)
 
 
 # --------------------------------------------------------------- clustering

@@ -119,6 +119,9 @@ _INLINE_SHORT = [p for p in INLINE_RELATED if len(p) < _PREFIX_CHARS]
 _PHRASE_RE = stdlib_re.compile(
     r"(?<![^ ])(?:" + "|".join(stdlib_re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")(?![^ ])")
 
+# any phrase of LEGAL, anywhere in a key
+_LEGAL_RE = stdlib_re.compile("|".join(stdlib_re.escape(p) for p in LEGAL))
+
 # ---------------------------------------------------------------- shape
 
 _WORD = re.compile(r"\w+")
@@ -202,9 +205,8 @@ def _menu(s: str, words: int) -> bool:
     return seps >= 3 and 5 * seps >= words
 
 
-def make_line(i: int, text: str, start: int, stop: int, key: str, words: int) -> Line:
-    """The :class:`Line` of ``text`` (``words``: :func:`count_words` of it, stripped)."""
-    s = text.strip()
+def make_line(i: int, text: str, s: str, start: int, stop: int, key: str, words: int) -> Line:
+    """The :class:`Line` of ``text`` (``s``: it stripped; ``words``: :func:`count_words` of ``s``)."""
     if not s:
         return Line(i, start, start + len(text), stop, text, "", 0, False, False, False, False, "")
     t = s.rstrip(_CLOSERS)
@@ -216,9 +218,9 @@ def make_line(i: int, text: str, start: int, stop: int, key: str, words: int) ->
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
 
 
-def split_lines(text: str, base: int = 0) -> list[Line]:
-    """The lines of ``text`` with their features; offsets are shifted by ``base``."""
-    spans: list[tuple[int, int, int]] = []  # (start, end of text, end with the newline)
+def _spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, end of its text, end with the newline)`` of every line of ``text``."""
+    spans = []
     pos, n = 0, len(text)
     while pos < n:
         j = text.find("\n", pos)
@@ -227,11 +229,29 @@ def split_lines(text: str, base: int = 0) -> list[Line]:
             break
         spans.append((pos, j, j + 1))
         pos = j + 1
-    stripped = [text[a:b].strip() for a, b, _ in spans]
+    return spans
+
+
+def split_lines_many(texts: Sequence[str]) -> list[list[Line]]:
+    """The lines of each of ``texts`` with their features. The keys and word counts of all
+    their lines come from one pass of the compiled normalizer (per-call overhead is most of
+    the cost for one short article)."""
+    spans = [_spans(t) for t in texts]
+    raw = [t[a:b] for t, sp in zip(texts, spans) for a, b, _ in sp]
+    stripped = [r.strip() for r in raw]
     keys = norm_keys([s[:KEY_CHARS] for s in stripped])
     words = count_words_many(stripped).tolist()
-    return [make_line(i, text[a:b], base + a, base + c, key, n)
-            for i, ((a, b, c), key, n) in enumerate(zip(spans, keys, words))]
+    out, at = [], 0
+    for sp in spans:
+        out.append([make_line(i, raw[at + i], stripped[at + i], a, c, keys[at + i], words[at + i])
+                    for i, (a, _, c) in enumerate(sp)])
+        at += len(sp)
+    return out
+
+
+def split_lines(text: str) -> list[Line]:
+    """The lines of ``text`` with their features."""
+    return split_lines_many([text])[0]
 
 
 # ---------------------------------------------------------------- line rules
@@ -279,7 +299,7 @@ def classify(ln: Line) -> None:
         return
     # label: "<label>: value"
     if not ln.prose or ln.words <= 40:
-        m = _SEP.match(ln.s)
+        m = _SEP.match(ln.s) if ":" in ln.s or "：" in ln.s else None
         if m:
             lk = norm_key(m.group(1))
             kind = LABEL.get(lk)
@@ -304,10 +324,10 @@ def classify(ln: Line) -> None:
         long_legal = 150 < ln.words <= 600 and _COPY.search(ln.s) is not None
         if ln.words <= 150 or long_legal:
             full = norm_key(ln.s) if long_legal else key  # the key holds only the first KEY_CHARS
-            for phrase in LEGAL:
-                if phrase in full:
-                    ln.kind, ln.reason = "legal", f"site policy / legal notice «{phrase}»"
-                    return
+            if _LEGAL_RE.search(full):  # one scan; the reason names the first phrase of the table found
+                phrase = next(p for p in LEGAL if p in full)
+                ln.kind, ln.reason = "legal", f"site policy / legal notice «{phrase}»"
+                return
         return
     # short-line prefixes ("Follow us on Twitter", "Copyright 2019 ...")
     first = key.split(" ", 1)[0]

@@ -15,12 +15,15 @@ sections of one site («news.example.com», «sport.example.com») share its tem
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable
+from itertools import islice
 
 from dedup.model import Document
 
 from .lines import KEY_CHARS, norm_keys
+
+_BLOCK = 512  # documents whose lines are keyed in one pass
 
 
 @dataclass
@@ -60,10 +63,16 @@ def site_key(source: str) -> str:
     return ".".join(parts[-n:])
 
 
-def line_keys(text: str, max_len: int = 1000) -> set[str]:
-    """Keys of the lines of ``text`` no longer than ``max_len`` (the keys of :class:`lines.Line`)."""
-    lines = [s for s in (raw.strip() for raw in text.split("\n")) if s and len(s) <= max_len]
-    return {k for k in norm_keys([s[:KEY_CHARS] for s in lines]) if k}
+def line_keys_many(texts: Sequence[str], max_len: int = 1000) -> list[set[str]]:
+    """For each of ``texts``, the keys of its lines no longer than ``max_len`` (the keys of
+    :class:`lines.Line`), all computed in one pass."""
+    lines = [[s for s in (raw.strip() for raw in text.split("\n")) if s and len(s) <= max_len] for text in texts]
+    keys = norm_keys([s[:KEY_CHARS] for own in lines for s in own])
+    found, at = [], 0
+    for own in lines:
+        found.append({k for k in keys[at : at + len(own)] if k})
+        at += len(own)
+    return found
 
 
 class _DSU:
@@ -92,10 +101,10 @@ def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_sha
     characters are never templates.
     """
     by_source: dict[str, list[set[str]]] = defaultdict(list)
-    for d in documents:
-        if d.source is None:
-            continue
-        by_source[site_key(d.source)].append(line_keys(d.text, max_len))
+    sourced = (d for d in documents if d.source is not None)
+    while block := list(islice(sourced, _BLOCK)):
+        for d, keys in zip(block, line_keys_many([d.text for d in block], max_len)):
+            by_source[site_key(d.source)].append(keys)
     # lines seen in more than one source are wire copy / shared chrome: never templates
     seen_in: dict[str, int] = {}
     shared: set[str] = set()
