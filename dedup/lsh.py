@@ -133,13 +133,32 @@ def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.nda
     member and a chain through the rest.
     """
     n, bands = keys.shape
-    order = np.argsort(keys, axis=0, kind="stable")  # members of a bucket in row order
-    ranked = np.take_along_axis(keys, order, axis=0).T.ravel()
-    members = order.T.ravel()
+    members = np.empty(n * bands, dtype=np.int64)
+    ranked = np.empty(n * bands, dtype=_U64)
+    for band in range(bands):
+        rows = bucket_order(np.ascontiguousarray(keys[:, band]))
+        members[band * n : (band + 1) * n] = rows
+        ranked[band * n : (band + 1) * n] = keys[rows, band]
     starts_bucket = np.ones(ranked.size, dtype=bool)
     starts_bucket[1:] = ranked[1:] != ranked[:-1]
     starts_bucket[::n] = True  # every band starts afresh
     return sorted_bucket_pairs(members, starts_bucket, max_bucket)
+
+
+def bucket_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of uint64 ``keys``, faster: the row numbers are
+    packed into the low bits of the keys and the packed values sorted. Keys that differ
+    only in those bits (rare: they are hashes) fall back to the stable argsort."""
+    n = keys.size
+    low = _U64((1 << max(int(n - 1).bit_length(), 1)) - 1)
+    packed = (keys & ~low) | np.arange(n, dtype=_U64)
+    packed.sort()
+    rows = (packed & low).astype(np.int64)
+    ranked = keys[rows]
+    high = packed & ~low
+    if ((high[1:] == high[:-1]) & (ranked[1:] != ranked[:-1])).any():
+        return np.argsort(keys, kind="stable")
+    return rows
 
 
 def sorted_bucket_pairs(members: np.ndarray, starts_bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:

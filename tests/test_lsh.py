@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dedup.lsh import Bands, collision_probability, optimal_bands
+from dedup.lsh import Bands, bucket_order, collision_probability, optimal_bands
 from dedup.minhash import MinHasher
 from dedup.shingle import shingle
 
@@ -83,3 +83,13 @@ def test_candidates_equal_the_per_bucket_loop(seed: int, max_bucket: int) -> Non
 def test_no_or_one_document() -> None:
     assert Bands(4, 2).candidates(np.zeros((0, 8), dtype=np.uint32)).shape == (0, 2)
     assert Bands(4, 2).candidates(np.zeros((1, 8), dtype=np.uint32)).shape == (0, 2)
+
+
+def test_bucket_order_is_the_stable_argsort() -> None:
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 17, 1000):
+        keys = rng.integers(0, 2**64, n, dtype=np.uint64)
+        keys[rng.integers(0, n, n // 2)] = keys[0]  # buckets of many rows
+        assert np.array_equal(bucket_order(keys), np.argsort(keys, kind="stable"))
+        keys[1::2] ^= np.uint64(1)  # keys that differ only in the bits the rows are packed into
+        assert np.array_equal(bucket_order(keys), np.argsort(keys, kind="stable"))
