@@ -61,7 +61,7 @@ def _strip_reconstructs(text: str) -> None:
 def _normalize_total(texts: list[str]) -> None:
     keys = normalize_many(texts)
     assert keys == [normalize(t) for t in texts]
-    assert all(normalize(k) == k for k in keys)
+    assert all(normalize(k) == k and "\n" not in k for k in keys)  # idempotent; one line each
 
 
 test_strip_reconstructs_any_text, test_strip_reconstructs_any_text_many = _fast_and_slow(_strip_reconstructs, TEXTS)
