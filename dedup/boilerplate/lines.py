@@ -119,6 +119,7 @@ def _inline_by_start() -> dict[str, list[str]]:
 _INLINE_BY_START = _inline_by_start()
 _INLINE_SHORT = [p for p in INLINE_RELATED if len(p) < _PREFIX_CHARS]
 # any phrase of PHRASES, on word boundaries of a key
+_PHRASE_FIRST = frozenset(p.split(" ", 1)[0] for p in PHRASES)  # a match holds one of these as a word
 _PHRASE_RE = stdlib_re.compile(
     r"(?<![^ ])(?:" + "|".join(stdlib_re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")(?![^ ])")
 
@@ -221,33 +222,33 @@ def make_line(i: int, text: str, s: str, start: int, stop: int, key: str, words:
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
 
 
-def _spans(text: str) -> list[tuple[int, int, int]]:
-    """``(start, end of its text, end with the newline)`` of every line of ``text``."""
+def _spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The lines of ``text``, and ``(start, end with the newline)`` of each."""
+    parts = text.split("\n")
+    if not parts[-1]:
+        parts.pop()  # a final newline ends the last line: no empty line after it
     spans = []
     pos, n = 0, len(text)
-    while pos < n:
-        j = text.find("\n", pos)
-        if j < 0:
-            spans.append((pos, n, n))
-            break
-        spans.append((pos, j, j + 1))
-        pos = j + 1
-    return spans
+    for part in parts:
+        end = pos + len(part)
+        spans.append((pos, min(end + 1, n)))
+        pos = end + 1
+    return parts, spans
 
 
 def split_lines_many(texts: Sequence[str]) -> list[list[Line]]:
     """The lines of each of ``texts`` with their features. The keys and word counts of all
     their lines come from one pass of the compiled normalizer (per-call overhead is most of
     the cost for one short article)."""
-    spans = [_spans(t) for t in texts]
-    raw = [t[a:b] for t, sp in zip(texts, spans) for a, b, _ in sp]
+    lines, spans = zip(*map(_spans, texts)) if texts else ((), ())
+    raw = [line for own in lines for line in own]
     stripped = [r.strip() for r in raw]
     keys = norm_keys([s[:KEY_CHARS] for s in stripped])
     words = count_words_many(stripped).tolist()
     out, at = [], 0
     for sp in spans:
         out.append([make_line(i, raw[at + i], stripped[at + i], a, c, keys[at + i], words[at + i])
-                    for i, (a, _, c) in enumerate(sp)])
+                    for i, (a, c) in enumerate(sp)])
         at += len(sp)
     return out
 
@@ -313,7 +314,7 @@ def classify(ln: Line) -> None:
                     if not (ln.prose and kind in ("byline", "caption") and count_words(val) > 12):
                         ln.kind, ln.reason, ln.value = kind, f"label «{m.group(1).strip()}:»", val
                         return
-    if ln.words <= PHRASE_WORDS:
+    if ln.words <= PHRASE_WORDS and not _PHRASE_FIRST.isdisjoint(key.split(" ")):
         m = _PHRASE_RE.search(key)
         if m is not None:
             ln.kind, ln.reason = PHRASES[m.group()], f"post trailer / comment form «{m.group()}»"
