@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dedup
@@ -234,3 +235,27 @@ def test_cli_add_query_stats_export(tmp_path, seed_docs) -> None:
     assert len((tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()) == 8
     refused = run(main, ["index", "add", db, seeds, "-q", "--embedded", "drop"])
     assert refused.exit_code == 1 and "embedded: index has" in refused.output
+
+
+def test_sqlite_counters_cached_between_operations_follow_other_writers(tmp_path) -> None:
+    from dedup.index.sqlite import SQLiteStore
+
+    path = tmp_path / "df.sqlite"
+    mine, other = SQLiteStore(path), SQLiteStore(path)
+    mine.init({"bands": "1"})
+    buckets = np.array([5, 9000], dtype=np.int64)
+    with mine.reading():
+        assert mine.df(buckets).tolist() == [0, 0]  # now cached in ``mine``
+    with other.writing():
+        other.add_df(buckets, 1)
+    with mine.reading():
+        assert mine.df(buckets).tolist() == [1, 1]  # another connection's commit is seen
+    with pytest.raises(RuntimeError), mine.writing():
+        mine.add_df(buckets, 1)
+        raise RuntimeError("the add fails")
+    with mine.reading():
+        assert mine.df(buckets).tolist() == [1, 1]  # a rolled-back write is not remembered
+    with mine.writing():
+        mine.add_df(buckets, 1)
+    with other.reading():
+        assert other.df(buckets).tolist() == [2, 2]

@@ -42,6 +42,8 @@ class SQLiteStore(PagedCounters):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._bands = 0
+        self._pages: dict[int, bytes] = {}  # document-frequency pages as last read or written here
+        self._version = -1  # the file's data_version the cached pages belong to
 
     def header(self) -> dict[str, str] | None:
         """The stored header, or None for a new index."""
@@ -65,10 +67,12 @@ class SQLiteStore(PagedCounters):
     def writing(self) -> Iterator[None]:
         """One exclusive transaction, committed whole or rolled back."""
         self.db.execute("BEGIN IMMEDIATE")
+        self._check_pages()
         try:
             yield
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._pages.clear()  # they may hold writes that were rolled back
             raise
         self.db.execute("COMMIT")
 
@@ -76,10 +80,19 @@ class SQLiteStore(PagedCounters):
     def reading(self) -> Iterator[None]:
         """One read snapshot."""
         self.db.execute("BEGIN")
+        self.db.execute("SELECT 1 FROM header LIMIT 1").fetchone()  # the snapshot starts here
+        self._check_pages()
         try:
             yield
         finally:
             self.db.execute("COMMIT")
+
+    def _check_pages(self) -> None:
+        """Forget the cached pages if another connection has committed since they were read."""
+        (version,) = self.db.execute("PRAGMA data_version").fetchone()
+        if version != self._version:
+            self._pages.clear()
+            self._version = version
 
     def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:
         """Band keys of documents stored after ``row``."""
@@ -112,11 +125,16 @@ class SQLiteStore(PagedCounters):
         return [r for (r,) in self.db.execute(query, (json.dumps([int(c) for c in clusters]),))]
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
-        found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(pages),))
-        return dict(found)
+        missing = [p for p in pages if p not in self._pages]
+        if missing:
+            self._pages.update(dict.fromkeys(missing, b""))  # a page never written stays absent
+            found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(missing),))
+            self._pages.update(found)
+        return {p: self._pages[p] for p in pages if self._pages[p]}
 
     def _write_pages(self, pages: dict[int, bytes]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO df VALUES (?, ?)", pages.items())
+        self._pages.update(pages)
 
     def insert(self, docs: Sequence[NewDoc]) -> list[int]:
         """Store ``docs`` under rows after every row ever used."""
