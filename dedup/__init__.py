@@ -4,7 +4,7 @@ The flow: documents -> stripped text -> shingles -> signatures -> LSH candidates
 -> verified pairs -> clusters -> reports.
 """
 
-from .boilerplate import Templates, learn_templates, reconstruct, strip
+from .boilerplate import Templates, learn_templates, reconstruct, strip, strip_many
 from .index import Index, IndexSettingsError
 from .io import Fields, InputError, ReadStats, read_documents
 from .model import Cluster, Cut, Document, Evidence, Match, Member, Stripped
@@ -36,4 +36,5 @@ __all__ = [
     "read_documents",
     "reconstruct",
     "strip",
+    "strip_many",
 ]

@@ -26,7 +26,7 @@ from dedup import (
     find_clusters,
     read_documents,
 )
-from dedup.boilerplate import reconstruct, strip
+from dedup.boilerplate import reconstruct, strip, strip_many
 from dedup.normalize import normalize, normalize_many
 from dedup.shingle import shingle, shingle_keys, window_rows
 
@@ -65,6 +65,15 @@ def _normalize_total(texts: list[str]) -> None:
 
 
 test_strip_reconstructs_any_text, test_strip_reconstructs_any_text_many = _fast_and_slow(_strip_reconstructs, TEXTS)
+
+
+def _strip_many_is_strip(texts: list[str]) -> None:
+    docs = [Document(f"d{i}", t, source="site.example") for i, t in enumerate(texts)]
+    assert strip_many(docs) == [strip(d.text, source=d.source, doc_id=d.id) for d in docs]
+
+
+test_strip_many_is_strip, test_strip_many_is_strip_many = _fast_and_slow(
+    _strip_many_is_strip, st.lists(TEXTS, max_size=5), slow=1000)
 test_normalize_any_text, test_normalize_any_text_many = _fast_and_slow(_normalize_total, st.lists(TEXTS, max_size=5))
 
 
