@@ -1,6 +1,8 @@
-"""Compiled (numba) inner loops: text to shingle hashes, and shingle hashes to MinHash.
+"""Compiled (numba) inner loops: text to shingle hashes, shingle hashes to MinHash, and
+the words that differ between two normalized keys.
 
-Nothing here is public API; :mod:`dedup.shingle` and :mod:`dedup.minhash` call in.
+Nothing here is public API; :mod:`dedup.shingle`, :mod:`dedup.minhash` and the modules
+after them call in.
 Every loop runs over whole batches, so no Python code runs per character, word,
 shingle or permutation.
 
@@ -457,3 +459,214 @@ def word_counts(cps, starts, table):
             prev_cjk = han
         out[d] = words - runs + cjk // 2 + 1 if cjk else words
     return out
+
+
+# -- the words that differ between a copy and its canonical ----------------------------
+#
+# Texts are UTF-8 bytes laid end to end. ``classes[cp]`` marks each code point: bit 0, it
+# separates words (what ``str.split()`` splits at); bit 1, a word holding it counts as a
+# number (sorted first). Words compare as Python strings do: UTF-8 byte order is code
+# point order.
+
+
+@njit(cache=True)
+def _table_size(n):
+    """A power of two at least twice ``n``: an open-addressing table that stays half empty."""
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+@njit(cache=True)
+def _code_point(text, i):
+    """The code point whose UTF-8 sequence starts at ``text[i]``, and its length in bytes."""
+    b = np.int64(text[i])
+    if b < 0x80:
+        return b, 1
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (np.int64(text[i + 1]) & 0x3F), 2
+    if b < 0xF0:
+        return ((b & 0x0F) << 12) | ((np.int64(text[i + 1]) & 0x3F) << 6) | (np.int64(text[i + 2]) & 0x3F), 3
+    return (((b & 0x07) << 18) | ((np.int64(text[i + 1]) & 0x3F) << 12) | ((np.int64(text[i + 2]) & 0x3F) << 6)
+            | (np.int64(text[i + 3]) & 0x3F)), 4
+
+
+@njit(cache=True)
+def _split_words(text, lo, hi, classes, starts, ends, hashes):
+    """The words of ``text[lo:hi]``: byte ranges and word hashes, into the arrays given
+    (which need ``(hi - lo + 1) // 2`` entries); their count."""
+    n = 0
+    inside = False
+    h = _WORD_SEED
+    i = lo
+    while i < hi:
+        if text[i] < 0x80:
+            cp, step = np.int64(text[i]), 1
+        else:
+            cp, step = _code_point(text, i)
+        if classes[cp] & 1:
+            if inside:
+                ends[n] = i
+                hashes[n] = fmix64(h)
+                n += 1
+                inside = False
+        else:
+            if not inside:
+                starts[n] = i
+                h = _WORD_SEED
+                inside = True
+            h = h * _BYTE_BASE + np.uint64(cp + 1)
+        i += step
+    if inside:
+        ends[n] = hi
+        hashes[n] = fmix64(h)
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _same(text, s1, e1, s2, e2):
+    """Whether ``text[s1:e1]`` and ``text[s2:e2]`` hold the same bytes."""
+    if e1 - s1 != e2 - s2:
+        return False
+    for k in range(e1 - s1):
+        if text[s1 + k] != text[s2 + k]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _word_set(text, starts, ends, hashes, n, slots):
+    """Index the distinct words of the first ``n`` in ``slots`` (open addressing, a power
+    of two larger than ``n``, filled with -1); moves them to the front, in order of first
+    appearance, and returns how many there are."""
+    mask = slots.size - 1
+    kept = 0
+    for w in range(n):
+        s, e, h = starts[w], ends[w], hashes[w]
+        at = np.int64(h & np.uint64(mask))
+        while True:
+            other = slots[at]
+            if other < 0:
+                starts[kept], ends[kept], hashes[kept] = s, e, h
+                slots[at] = kept
+                kept += 1
+                break
+            if hashes[other] == h and _same(text, starts[other], ends[other], s, e):
+                break
+            at = (at + 1) & mask
+    return kept
+
+
+@njit(cache=True)
+def _holds(text, s, e, h, starts, ends, hashes, slots):
+    """Whether the word ``text[s:e]`` (hash ``h``) is in the set indexed by ``slots``."""
+    mask = slots.size - 1
+    at = np.int64(h & np.uint64(mask))
+    while slots[at] >= 0:
+        other = slots[at]
+        if hashes[other] == h and _same(text, starts[other], ends[other], s, e):
+            return True
+        at = (at + 1) & mask
+    return False
+
+
+@njit(cache=True)
+def _before(text, rank1, s1, e1, rank2, s2, e2):
+    """Whether word 1 sorts before word 2: by rank, then as strings."""
+    if rank1 != rank2:
+        return rank1 < rank2
+    for k in range(min(e1 - s1, e2 - s2)):
+        if text[s1 + k] != text[s2 + k]:
+            return text[s1 + k] < text[s2 + k]
+    return e1 - s1 < e2 - s2
+
+
+@njit(cache=True)
+def _offer(text, rank, s, e, best_rank, best_start, best_end, count):
+    """Insert a word into the sorted ``best`` lists if it sorts among their first
+    ``best_rank.size``; the new count."""
+    limit = best_rank.size
+    if count == limit and not _before(text, rank, s, e, best_rank[count - 1], best_start[count - 1],
+                                      best_end[count - 1]):
+        return count
+    at = min(count, limit - 1)
+    while at > 0 and _before(text, rank, s, e, best_rank[at - 1], best_start[at - 1], best_end[at - 1]):
+        best_rank[at], best_start[at], best_end[at] = best_rank[at - 1], best_start[at - 1], best_end[at - 1]
+        at -= 1
+    best_rank[at], best_start[at], best_end[at] = rank, s, e
+    return min(count + 1, limit)
+
+
+@njit(cache=True)
+def differing_words(text, offsets, members, canonical, classes, limit):
+    """The words found in only one of text ``members[k]`` and text ``canonical``, for
+    each ``k``: at most ``limit``, those with a number first, then the member's own before
+    the canonical's, then in string order. Returns the chosen words end to end, each
+    marked (``+`` the member's, ``-`` the canonical's) and followed by a newline, and
+    how many each member has."""
+    longest = 0
+    for d in range(members.size):
+        longest = max(longest, offsets[members[d] + 1] - offsets[members[d]])
+    longest = max(longest, offsets[canonical + 1] - offsets[canonical])
+    room = (longest + 1) // 2 + 1
+    c_start, c_end, c_hash = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.uint64)
+    m_start, m_end, m_hash = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.uint64)
+    n_c = _split_words(text, offsets[canonical], offsets[canonical + 1], classes, c_start, c_end, c_hash)
+    c_slots = np.full(_table_size(n_c), -1, np.int64)
+    n_c = _word_set(text, c_start, c_end, c_hash, n_c, c_slots)
+    c_rank = np.empty(n_c, np.int64)  # rank: 2 * (holds no number) + (the canonical's word)
+    for w in range(n_c):
+        c_rank[w] = 1 if _numeric(text, c_start[w], c_end[w], classes) else 3
+    m_slots = np.empty(_table_size(room), np.int64)
+    best_rank, best_start, best_end = np.empty(limit, np.int64), np.empty(limit, np.int64), np.empty(limit, np.int64)
+    chosen_start = np.empty(members.size * limit, np.int64)
+    chosen_end = np.empty(members.size * limit, np.int64)
+    chosen_rank = np.empty(members.size * limit, np.int64)
+    counts = np.zeros(members.size, np.int64)
+    for d in range(members.size):
+        m = members[d]
+        n_m = _split_words(text, offsets[m], offsets[m + 1], classes, m_start, m_end, m_hash)
+        slots = m_slots[: _table_size(n_m)]
+        slots[:] = -1
+        n_m = _word_set(text, m_start, m_end, m_hash, n_m, slots)
+        count = 0
+        for w in range(n_m):
+            if not _holds(text, m_start[w], m_end[w], m_hash[w], c_start, c_end, c_hash, c_slots):
+                rank = 0 if _numeric(text, m_start[w], m_end[w], classes) else 2
+                count = _offer(text, rank, m_start[w], m_end[w], best_rank, best_start, best_end, count)
+        for w in range(n_c):
+            if not _holds(text, c_start[w], c_end[w], c_hash[w], m_start, m_end, m_hash, slots):
+                count = _offer(text, c_rank[w], c_start[w], c_end[w], best_rank, best_start, best_end, count)
+        base = d * limit
+        chosen_rank[base : base + count] = best_rank[:count]
+        chosen_start[base : base + count] = best_start[:count]
+        chosen_end[base : base + count] = best_end[:count]
+        counts[d] = count
+    size = 0
+    for d in range(members.size):
+        for k in range(d * limit, d * limit + counts[d]):
+            size += chosen_end[k] - chosen_start[k] + 2
+    out = np.empty(size, np.uint8)
+    pos = 0
+    for d in range(members.size):
+        for k in range(d * limit, d * limit + counts[d]):
+            out[pos] = 43 if chosen_rank[k] % 2 == 0 else 45  # "+" or "-"
+            length = chosen_end[k] - chosen_start[k]
+            out[pos + 1 : pos + 1 + length] = text[chosen_start[k] : chosen_end[k]]
+            out[pos + 1 + length] = 10
+            pos += length + 2
+    return out, counts
+
+
+@njit(cache=True)
+def _numeric(text, s, e, classes):
+    """Whether the word ``text[s:e]`` holds a code point that counts as a number."""
+    i = s
+    while i < e:
+        cp, step = _code_point(text, i)
+        if classes[cp] & 2:
+            return True
+        i += step
+    return False

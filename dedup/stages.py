@@ -44,6 +44,7 @@ import numpy as np
 from . import kernels
 from .candidates import signed_rows
 from .cluster import Provenance, cluster
+from .differs import KeyTexts
 from .io import atomic_path, require
 from .lsh import distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
@@ -360,15 +361,17 @@ def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarr
     return [read(int(k), docs[shard_of == k] - offsets[k]) for k in np.unique(shard_of)]
 
 
-def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
+def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> KeyTexts:
     """The normalized keys of global documents ``docs`` (sorted): slices of the shards'
     memory-mapped UTF-8 files."""
-    def read(k: int, local: np.ndarray) -> list[str]:
+    def read(k: int, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ends = np.load(plan.path("sign", f"keys-{k:05d}.offsets.npy"))
         text = np.load(plan.path("sign", f"keys-{k:05d}.utf8.npy"), mmap_mode="r")
-        return [bytes(text[ends[i] : ends[i + 1]]).decode("utf-8") for i in local]
+        return text[segment_positions(ends, local)], ends[local + 1] - ends[local]
 
-    return [key for part in _gather(docs, offsets, read) for key in part]
+    parts = _gather(docs, offsets, read)
+    return KeyTexts(np.concatenate([p[0] for p in parts] + [np.zeros(0, np.uint8)]),
+                    offsets_of(np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)])))
 
 
 def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
@@ -470,10 +473,7 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
     docs = [Document(i, "", s, meta={"parent_id": p} if p else {})
             for i, s, p in zip(ids, table["source"], table["parent_id"])]
-    grouped = np.sort(np.concatenate([g.members for g in groups if g.members.size > 1] + [np.zeros(0, np.int64)]))
-    keys = [""] * len(linked)  # for the words that differ
-    for pos, key in zip(grouped.tolist(), _keys_of(plan, linked[grouped], offsets)):
-        keys[pos] = key
+    keys = _keys_of(plan, linked, offsets)
     made = [to_cluster(0, g, docs, keys, grouping, settings.min_words) for g in groups]
     position = {doc_id: i for i, doc_id in enumerate(ids)}
     rows = [_row(table, position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members]
