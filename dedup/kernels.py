@@ -461,12 +461,15 @@ def word_counts(cps, starts, table):
     return out
 
 
-# -- the words that differ between a copy and its canonical ----------------------------
+
+# -- the chain guard: stars cut from a connected set of documents, one after another ----
 #
-# Texts are UTF-8 bytes laid end to end. ``classes[cp]`` marks each code point: bit 0, it
-# separates words (what ``str.split()`` splits at); bit 1, a word holding it counts as a
-# number (sorted first). Words compare as Python strings do: UTF-8 byte order is code
-# point order.
+# A piece is a connected set of documents ("rows", numbered in position order) being cut.
+# Its shingle entries carry dense ids; ``counts[id]`` is how many rows still in the piece
+# hold that shingle, so a row's coverage sum (see :mod:`dedup.cluster`) is the sum of
+# ``counts`` over its entries. Rows leave (``alive`` goes False) and counts only drop, so
+# a sum once computed stays an upper bound: a max-heap of those bounds, recomputed only
+# at its top, finds the leaders without recomputing every row at every cut.
 
 
 @njit(cache=True)
@@ -476,6 +479,230 @@ def _table_size(n):
     while size < 2 * n:
         size *= 2
     return size
+
+
+@njit(cache=True)
+def entry_ids(values, offsets, rows):
+    """Dense ids of the values of ``rows`` (their entries row after row; equal values,
+    equal ids), and how many ids there are."""
+    total = 0
+    for r in rows:
+        total += offsets[r + 1] - offsets[r]
+    mask = np.uint64(_table_size(total) - 1)
+    keys = np.empty(mask + np.uint64(1), np.uint64)
+    slot_id = np.full(mask + np.uint64(1), -1, np.int64)
+    ids = np.empty(total, np.int64)
+    n = 0
+    e = 0
+    for r in rows:
+        for p in range(offsets[r], offsets[r + 1]):
+            v = values[p]
+            at = fmix64(v) & mask
+            while slot_id[at] >= 0 and keys[at] != v:
+                at = (at + np.uint64(1)) & mask
+            if slot_id[at] < 0:
+                keys[at] = v
+                slot_id[at] = n
+                n += 1
+            ids[e] = slot_id[at]
+            e += 1
+    return ids, n
+
+
+@njit(cache=True)
+def group_by(keys, n_keys, items):
+    """``items`` grouped by ``keys`` (each in ``0..n_keys-1``), in order within a key, and
+    where each key's items start (``n_keys + 1`` offsets)."""
+    starts = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        starts[k + 1] += 1
+    for k in range(n_keys):
+        starts[k + 1] += starts[k]
+    fill = starts[:-1].copy()
+    out = np.empty(items.size, np.int64)
+    for i in range(items.size):
+        out[fill[keys[i]]] = items[i]
+        fill[keys[i]] += 1
+    return starts, out
+
+
+@njit(cache=True)
+def _row_sum(row, ids, row_offsets, counts):
+    total = 0
+    for e in range(row_offsets[row], row_offsets[row + 1]):
+        total += counts[ids[e]]
+    return total
+
+
+@njit(cache=True)
+def row_sums(ids, row_offsets, counts):
+    """The sum of ``counts`` over each row's entries."""
+    out = np.empty(row_offsets.size - 1, np.int64)
+    for r in range(out.size):
+        out[r] = _row_sum(r, ids, row_offsets, counts)
+    return out
+
+
+@njit(cache=True)
+def drop_rows(rows, ids, row_offsets, counts, alive):
+    """Take ``rows`` out of the piece: no longer alive, their shingles counted once less."""
+    for r in rows:
+        alive[r] = False
+        for e in range(row_offsets[r], row_offsets[r + 1]):
+            counts[ids[e]] -= 1
+
+
+@njit(cache=True)
+def _above(i, j, bound):
+    """Whether row ``i`` sits above row ``j`` in the heap: larger bound, then smaller row."""
+    return bound[i] > bound[j] or (bound[i] == bound[j] and i < j)
+
+
+@njit(cache=True)
+def _sift_down(heap, size, at, bound):
+    while True:
+        top = at
+        for child in (2 * at + 1, 2 * at + 2):
+            if child < size and _above(heap[child], heap[top], bound):
+                top = child
+        if top == at:
+            return
+        heap[at], heap[top] = heap[top], heap[at]
+        at = top
+
+
+@njit(cache=True)
+def _sift_up(heap, at, bound):
+    while at > 0 and _above(heap[at], heap[(at - 1) // 2], bound):
+        heap[at], heap[(at - 1) // 2] = heap[(at - 1) // 2], heap[at]
+        at = (at - 1) // 2
+
+
+@njit(cache=True)
+def heapify(heap, bound):
+    """Arrange ``heap`` (rows) as a max-heap of ``bound``."""
+    for at in range(heap.size // 2 - 1, -1, -1):
+        _sift_down(heap, heap.size, at, bound)
+
+
+@njit(cache=True)
+def _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts):
+    """Make the top of the heap an alive row whose bound is its exact sum at ``epoch``
+    (dropping rows that left, recomputing stale bounds); the heap's new size."""
+    while size > 0:
+        i = heap[0]
+        if not alive[i]:
+            size -= 1
+            heap[0] = heap[size]
+        elif fresh[i] != epoch:
+            bound[i] = _row_sum(i, ids, row_offsets, counts)
+            fresh[i] = epoch
+        else:
+            return size
+        _sift_down(heap, size, 0, bound)
+    return size
+
+
+@njit(cache=True)
+def _pop(heap, size, bound):
+    size -= 1
+    heap[0] = heap[size]
+    _sift_down(heap, size, 0, bound)
+    return size
+
+
+@njit(cache=True)
+def leaders(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts, total, window):
+    """The rows whose coverage (exact sum / ``total``) is within ``window`` of the best,
+    and the next best when that is the best alone; their exact sums are left in
+    ``bound``. Returns them and the heap's size (they stay in the heap)."""
+    out = np.empty(max(heap.size, 1), np.int64)
+    found = 0
+    size = _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts)
+    least = bound[heap[0]] / total - window
+    while size > 0:
+        i = heap[0]
+        if not alive[i]:
+            size = _pop(heap, size, bound)
+        elif bound[i] / total < least:
+            break
+        elif fresh[i] != epoch:
+            bound[i] = _row_sum(i, ids, row_offsets, counts)
+            fresh[i] = epoch
+            _sift_down(heap, size, 0, bound)
+        else:
+            out[found] = i
+            found += 1
+            size = _pop(heap, size, bound)
+    if found == 1:
+        size = _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts)
+        if size > 0:
+            out[found] = heap[0]
+            found += 1
+            size = _pop(heap, size, bound)
+    for k in range(found):
+        heap[size] = out[k]
+        _sift_up(heap, size, bound)
+        size += 1
+    return out[:found].copy(), size
+
+
+@njit(cache=True)
+def shared_with(row, ids, row_offsets, holder_starts, holders, alive):
+    """For every row: how many shingles of ``row`` it holds (0 for rows not alive)."""
+    shared = np.zeros(alive.size, np.int64)
+    for e in range(row_offsets[row], row_offsets[row + 1]):
+        k = ids[e]
+        for h in holders[holder_starts[k] : holder_starts[k + 1]]:
+            if alive[h]:
+                shared[h] += 1
+    return shared
+
+
+@njit(cache=True)
+def settle_star(star, canonical, against, edge_starts, edges, ends, weights, alive):
+    """Drop from ``star`` (rows) every member other than ``canonical`` that has a partner
+    outside the star, still in the piece, more similar to it (``weights``) than the
+    canonical is (``against``), until none has; in place. Row ``r``'s edges are
+    ``edges[edge_starts[r]:edge_starts[r + 1]]``, edge ``k`` joins rows ``ends[k, 0]`` and
+    ``ends[k, 1]``."""
+    members = np.flatnonzero(star)
+    leave = np.zeros(members.size, np.bool_)
+    while True:
+        for m in range(members.size):
+            r = members[m]
+            best = 0.0
+            if star[r]:
+                for k in edges[edge_starts[r] : edge_starts[r + 1]]:
+                    other = ends[k, 0] + ends[k, 1] - r
+                    if alive[other] and not star[other]:
+                        best = max(best, weights[k])
+            leave[m] = star[r] and r != canonical and best > against[r]
+        if not leave.any():
+            return star
+        for m in range(members.size):
+            if leave[m]:
+                star[members[m]] = False
+
+
+@njit(cache=True)
+def split_parts(ends, live, alive):
+    """Connected parts of the alive rows under the edges ``ends[live]``: each row's part
+    (its smallest row; meaningless for rows not alive), and the edges still inside."""
+    keep = np.empty(live.size, np.bool_)
+    for i in range(live.size):
+        keep[i] = alive[ends[live[i], 0]] and alive[ends[live[i], 1]]
+    kept = live[keep]
+    parent = np.arange(alive.size)
+    union(parent, ends[kept])
+    return settle(parent), kept
+
+# -- the words that differ between a copy and its canonical ----------------------------
+#
+# Texts are UTF-8 bytes laid end to end. ``classes[cp]`` marks each code point: bit 0, it
+# separates words (what ``str.split()`` splits at); bit 1, a word holding it counts as a
+# number (sorted first). Words compare as Python strings do: UTF-8 byte order is code
+# point order.
 
 
 @njit(cache=True)
