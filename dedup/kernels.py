@@ -462,6 +462,22 @@ def word_counts(cps, starts, table):
 
 
 
+
+@njit(cache=True)
+def take_rows(values, offsets, rows):
+    """Rows ``rows`` of a ragged array (row ``i`` is ``values[offsets[i]:offsets[i + 1]]``),
+    end to end."""
+    total = 0
+    for r in rows:
+        total += offsets[r + 1] - offsets[r]
+    out = np.empty(total, values.dtype)
+    at = 0
+    for r in rows:
+        n = offsets[r + 1] - offsets[r]
+        out[at : at + n] = values[offsets[r] : offsets[r + 1]]
+        at += n
+    return out
+
 # -- the chain guard: stars cut from a connected set of documents, one after another ----
 #
 # A piece is a connected set of documents ("rows", numbered in position order) being cut.

@@ -19,8 +19,10 @@ it stopped. The result equals :func:`dedup.find_clusters` on the same documents.
               memory-mapped shingle slices of only the documents they need -> ``edges/P.npz``
 ``cluster``   the driver labels connected components (a union-find over one edge file at a
               time -> ``clusters/labels.npy``); per edge file, edges are routed to the task
-              of their component (``clusters/route-P/``); per task, the chain-guarded
-              clustering of its components -> ``clusters/rows-T.parquet``; the driver numbers
+              of their component (``clusters/route-P/``), and per shard, the shingle sets and
+              keys of its documents that have an edge are dealt the same way
+              (``clusters/deal-K/``); per task, the chain-guarded clustering of its
+              components -> ``clusters/rows-T.parquet``; the driver numbers
               the clusters as a batch run does, adds every document without an edge as a
               cluster of its own -> ``clusters.parquet`` (the rows of ``dedup report --format
               parquet``)
@@ -103,6 +105,7 @@ _OUTPUTS = {
     "bands_reduce": ("pairs", "{:03d}/bounds.npy"),
     "verify": ("edges", "{:03d}.npz"),
     "route": ("clusters", "route-{:03d}/bounds.npy"),
+    "deal": ("clusters", "deal-{:05d}/bounds.npy"),
     "cluster": ("clusters", "rows-{:03d}.parquet"),
 }
 
@@ -262,15 +265,39 @@ def _write_partitioned(marker: Path, part: np.ndarray, partitions: int, **column
     _save_npy(marker, np.searchsorted(part[order], np.arange(partitions + 1)))
 
 
+def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndarray, offsets: np.ndarray,
+                  **columns: np.ndarray) -> None:
+    """The entries of ``rows`` (row ``i`` owns ``column[offsets[i]:offsets[i + 1]]``), row
+    after row in the order :func:`_write_partitioned` puts them for the same ``part``; one
+    ``.npy`` file per column beside ``marker`` (where each partition's entries start),
+    which is written last."""
+    order = np.argsort(part, kind="stable")
+    for name, column in columns.items():
+        _save_npy(marker.with_name(f"{name}.npy"), kernels.take_rows(column, offsets, rows[order]))
+    starts = offsets_of(offsets[rows[order] + 1] - offsets[rows[order]])
+    _save_npy(marker, starts[np.searchsorted(part[order], np.arange(partitions + 1))])
+
+
 def _read_partition(markers: list[Path], partition: int, *names: str) -> list[np.ndarray]:
-    """The rows of ``partition`` of every map output (memory-mapped: only they are read)."""
+    """The rows of ``partition`` of every map output (only they are read)."""
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for marker in markers:
         bounds = np.load(marker)
         lo, hi = int(bounds[partition]), int(bounds[partition + 1])
         for name in names:
-            parts[name].append(np.asarray(np.load(marker.with_name(f"{name}.npy"), mmap_mode="r")[lo:hi]))
+            parts[name].append(_read_rows(marker.with_name(f"{name}.npy"), lo, hi))
     return [np.concatenate(parts[name]) for name in names]
+
+
+def _read_rows(path: Path, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` of the 1-d ``.npy`` file at ``path``, in one read (a memory map would
+    fault its pages in one at a time when they are not cached)."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if version[0] == 1 else np.lib.format.read_array_header_2_0
+        _, _, dtype = read_header(fh)
+        fh.seek(lo * dtype.itemsize, 1)
+        return np.fromfile(fh, dtype=dtype, count=hi - lo)
 
 
 def df_map_task(plan: Plan, number: int) -> None:
@@ -361,19 +388,6 @@ def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarr
     return [read(int(k), docs[shard_of == k] - offsets[k]) for k in np.unique(shard_of)]
 
 
-def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> KeyTexts:
-    """The normalized keys of global documents ``docs`` (sorted): slices of the shards'
-    memory-mapped UTF-8 files."""
-    def read(k: int, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ends = np.load(plan.path("sign", f"keys-{k:05d}.offsets.npy"))
-        text = np.load(plan.path("sign", f"keys-{k:05d}.utf8.npy"), mmap_mode="r")
-        return text[segment_positions(ends, local)], ends[local + 1] - ends[local]
-
-    parts = _gather(docs, offsets, read)
-    return KeyTexts(np.concatenate([p[0] for p in parts] + [np.zeros(0, np.uint8)]),
-                    offsets_of(np.concatenate([p[1] for p in parts] + [np.zeros(0, np.int64)])))
-
-
 def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
     """``columns`` of ``sign/docs-K.parquet`` for global documents ``docs`` (sorted)."""
     pq = require("pyarrow.parquet", "parquet", plan.folder)
@@ -453,6 +467,30 @@ def route_task(plan: Plan, partition: int) -> None:
     _write_partitioned(out, task, plan.partitions, first=edges[:, 0], second=edges[:, 1], jaccard=jaccard)
 
 
+def deal_task(plan: Plan, number: int, first_doc: int) -> None:
+    """Split the documents of one shard that have an edge by the cluster task that takes
+    their component: their numbers, word counts, shingle sets (with common flags) and
+    normalized keys, read once in order here, so that a cluster task reads its own as one
+    slice of each shard's output."""
+    out = plan.output("deal", number)
+    if _done(out):
+        return
+    words = np.load(plan.path("sign", f"shingles-{number:05d}.words.npy"))
+    labels = np.load(plan.path("clusters", "labels.npy"))
+    mine = labels[first_doc : first_doc + words.size]
+    rows = np.flatnonzero(np.bincount(labels)[mine] > 1)
+    task = mine[rows] % plan.partitions
+    shingle_offsets = np.load(plan.path("sign", f"shingles-{number:05d}.offsets.npy"))
+    key_offsets = np.load(plan.path("sign", f"keys-{number:05d}.offsets.npy"))
+    _write_ragged(out.with_name("shingles.npy"), task, plan.partitions, rows, shingle_offsets,
+                  values=np.load(plan.path("sign", f"shingles-{number:05d}.values.npy")),
+                  common=np.load(plan.output("df_flags", number)))
+    _write_ragged(out.with_name("keys.npy"), task, plan.partitions, rows, key_offsets,
+                  text=np.load(plan.path("sign", f"keys-{number:05d}.utf8.npy")))
+    _write_partitioned(out, task, plan.partitions, doc=rows + first_doc, words=words[rows],
+                       sizes=np.diff(shingle_offsets)[rows], key_sizes=np.diff(key_offsets)[rows])
+
+
 def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     """Cluster the components of one task (their documents' shingles only) and write
     their report rows, without cluster numbers yet."""
@@ -463,8 +501,11 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     markers = [plan.output("route", p) for p in range(plan.ranges(len(offsets) - 1))]
     first, second, jaccard = _read_partition(markers, task, "first", "second", "jaccard")
     edges = np.stack([first, second], axis=1)
-    linked = distinct(edges)
-    shingles, common = _shingles_of(plan, linked, offsets)
+    dealt = [plan.output("deal", k) for k in range(len(offsets) - 1)]
+    linked, words, sizes, key_sizes = _read_partition(dealt, task, "doc", "words", "sizes", "key_sizes")
+    values, common = _read_partition([m.with_name("shingles.npy") for m in dealt], task, "values", "common")
+    (text,) = _read_partition([m.with_name("keys.npy") for m in dealt], task, "text")
+    shingles, keys = ShingleSets(values, offsets_of(sizes), words), KeyTexts(text, offsets_of(key_sizes))
     table = _doc_columns(plan, linked, offsets, ("id", "source", "date", "parent_id", "removed"))
     ids = table["id"]
     provenance = Provenance(table["date"], np.array(table["removed"], dtype=np.int64), ids)
@@ -473,7 +514,6 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
     docs = [Document(i, "", s, meta={"parent_id": p} if p else {})
             for i, s, p in zip(ids, table["source"], table["parent_id"])]
-    keys = _keys_of(plan, linked, offsets)
     made = [to_cluster(0, g, docs, keys, grouping, settings.min_words) for g in groups]
     position = {doc_id: i for i, doc_id in enumerate(ids)}
     rows = [_row(table, position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members]
@@ -607,6 +647,7 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
     with clock("cluster"):
         label_components(plan, total, len(ranges))
         _dispatch(plan, executor, route_task, "route", [(plan, r) for r in ranges])
+        _dispatch(plan, executor, deal_task, "deal", [(plan, k, int(offsets[k])) for k in range(shards)])
         _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in partitions])
         result = write_report(plan, shards)
     report("cluster", result["clusters"], result["clusters"])
