@@ -870,6 +870,8 @@ def differing_words(text, offsets, members, canonical, classes, limit):
     counts = np.zeros(members.size, np.int64)
     for d in range(members.size):
         m = members[d]
+        if _same(text, offsets[m], offsets[m + 1], offsets[canonical], offsets[canonical + 1]):
+            continue  # an exact copy: no word differs
         n_m = _split_words(text, offsets[m], offsets[m + 1], classes, m_start, m_end, m_hash)
         slots = m_slots[: _table_size(n_m)]
         slots[:] = -1
