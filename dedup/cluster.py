@@ -63,6 +63,9 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
 
 #: Members whose coverage is this close to the best are ranked on every criterion.
 _NEAR = 0.002
+#: A piece of at most this many documents scores all of them against the canonical:
+#: sorting out first those that cannot verify costs more than it saves.
+_SCORE_ALL = 64
 
 
 def _choose_canonical(positions: np.ndarray, coverage: np.ndarray, shingles: ShingleSets,
@@ -200,10 +203,11 @@ def _scores_against(piece: _Piece, center: int, shingles: ShingleSets, threshold
                     common: np.ndarray | None) -> tuple[np.ndarray, Scores]:
     """The rows that may verify against row ``center`` (judged on the shingles they share
     with it), the center included, and their exact scores against it."""
-    alive = np.flatnonzero(piece.alive)
-    shared = piece.shared_with(center)[alive]
-    maybe = may_accept(thresholds, np.full(alive.size, piece.sizes[center]), piece.sizes[alive], shared)
-    scored = alive[maybe | (alive == center)]
+    scored = np.flatnonzero(piece.alive)
+    if scored.size > _SCORE_ALL:
+        shared = piece.shared_with(center)[scored]
+        maybe = may_accept(thresholds, np.full(scored.size, piece.sizes[center]), piece.sizes[scored], shared)
+        scored = scored[maybe | (scored == center)]
     pairs = np.stack([np.full(scored.size, piece.positions[center]), piece.positions[scored]], axis=1)
     return scored, score_pairs(shingles, pairs, common, thresholds.min_specific)
 

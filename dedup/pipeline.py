@@ -7,6 +7,7 @@ splits out of one, comes back in exactly one cluster.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from collections import Counter
@@ -285,29 +286,31 @@ def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: KeyTex
     reason = group.reason
     if not grouping.comparable[group.canonical]:
         reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
-    sc = group.scores
-    wanted = [k for k, pos in enumerate(group.members.tolist()) if only is None or pos in only]
-    others = [k for k in wanted if group.members[k] != group.canonical]
+    positions = group.members.tolist()
+    wanted = [k for k, pos in enumerate(positions) if only is None or pos in only]
+    others = [k for k in wanted if positions[k] != group.canonical]
     differs = dict(zip(others, differing_words(keys, group.members[others], group.canonical)))
+    sc = group.scores
+    shared, jaccard, containment = sc.shared.tolist(), sc.jaccard.tolist(), sc.containment.tolist()
+    specific = sc.specific.tolist()
+    sizes, canonical_size = shingles.sizes[group.members].tolist(), int(shingles.sizes[group.canonical])
     members = []
     for k in wanted:
-        pos = int(group.members[k])
-        doc = docs[pos]
-        spec = sc.specific[k]
+        doc = docs[positions[k]]
         evidence = Evidence(
-            jaccard=round(float(sc.jaccard[k]), 4),
-            containment=round(float(sc.containment[k]), 4),
-            specific=None if np.isnan(spec) else round(float(spec), 4),
-            shared=int(sc.shared[k]),
-            only_member=int(shingles.sizes[pos] - sc.shared[k]),
-            only_canonical=int(shingles.sizes[group.canonical] - sc.shared[k]),
+            jaccard=round(jaccard[k], 4),
+            containment=round(containment[k], 4),
+            specific=None if math.isnan(specific[k]) else round(specific[k], 4),
+            shared=shared[k],
+            only_member=sizes[k] - shared[k],
+            only_canonical=canonical_size - shared[k],
             differs=differs.get(k, ()),
         )
         members.append(
             Member(
                 doc_id=doc.id,
                 similarity=max(evidence.jaccard, evidence.containment),
-                is_canonical=pos == group.canonical,
+                is_canonical=positions[k] == group.canonical,
                 evidence=evidence,
                 parent_id=doc.meta.get("parent_id"),
             )

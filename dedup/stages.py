@@ -516,24 +516,33 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
             for i, s, p in zip(ids, table["source"], table["parent_id"])]
     made = [to_cluster(0, g, docs, keys, grouping, settings.min_words) for g in groups]
     position = {doc_id: i for i, doc_id in enumerate(ids)}
-    rows = [_row(table, position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members]
+    rows = _rows(table, ((position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members))
     if plan.keep_objects:
         _save(plan.path("clusters", f"objects-{task:03d}.pkl"), lambda temp: temp.write_bytes(pickle.dumps(made)))
     _save_rows(out, rows)
 
 
-def _row(table: dict[str, list], i: int, canonical: str, member: Member | None, size: int, reason: str) -> dict:
-    """The report row of document ``i`` of ``table`` (every column but the cluster number);
-    ``member`` is None for a document alone."""
-    ev = member.evidence if member is not None else None
-    return {
-        "doc_id": table["id"][i], "is_canonical": member.is_canonical if member is not None else True,
-        "canonical_id": canonical, "similarity": member.similarity if member is not None else 1.0,
-        "jaccard": ev.jaccard if ev else 1.0, "containment": ev.containment if ev else 1.0,
-        "specific": ev.specific if ev else 1.0, "cluster_size": size, "source": table["source"][i],
-        "stripped_chars": table["removed"][i], "parent_id": table["parent_id"][i], "reason": reason,
-        "differs": list(ev.differs) if ev else [],
-    }
+def _rows(table: dict[str, list], entries: Iterable[tuple[int, str, Member | None, int, str]]) -> dict[str, list]:
+    """The report rows (every column but the cluster number) of the documents of ``table``
+    named by ``entries``: ``(document, canonical id, member, cluster size, reason)``, the
+    member None for a document alone; column by column."""
+    rows: dict[str, list] = {name: [] for name in COLUMNS if name != "cluster_id"}
+    for i, canonical, member, size, reason in entries:
+        ev = member.evidence if member is not None else None
+        rows["doc_id"].append(table["id"][i])
+        rows["is_canonical"].append(member.is_canonical if member is not None else True)
+        rows["canonical_id"].append(canonical)
+        rows["similarity"].append(member.similarity if member is not None else 1.0)
+        rows["jaccard"].append(ev.jaccard if ev else 1.0)
+        rows["containment"].append(ev.containment if ev else 1.0)
+        rows["specific"].append(ev.specific if ev else 1.0)
+        rows["cluster_size"].append(size)
+        rows["source"].append(table["source"][i])
+        rows["stripped_chars"].append(table["removed"][i])
+        rows["parent_id"].append(table["parent_id"][i])
+        rows["reason"].append(reason)
+        rows["differs"].append(list(ev.differs) if ev else [])
+    return rows
 
 
 def _schema() -> Any:
@@ -541,11 +550,11 @@ def _schema() -> Any:
     return parquet_schema(pa)
 
 
-def _save_rows(path: Path, rows: list[dict]) -> None:
+def _save_rows(path: Path, rows: dict[str, list]) -> None:
     pa = require("pyarrow", "parquet", path)
     pq = require("pyarrow.parquet", "parquet", path)
     schema = _schema().remove(COLUMNS.index("cluster_id"))
-    _save(path, lambda temp: pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp))
+    _save(path, lambda temp: pq.write_table(pa.Table.from_pydict(rows, schema=schema), temp))
 
 
 def write_report(plan: Plan, shards: int) -> dict[str, int]:
@@ -566,13 +575,10 @@ def write_report(plan: Plan, shards: int) -> dict[str, int]:
     table = _doc_table(plan, shards)
     taken = set(grouped.column("doc_id").to_pylist())
     alone = [i for i, doc_id in enumerate(table["id"]) if doc_id not in taken]
-    rows = []
-    for i in alone:
-        words = table["words"][i]
-        reason = (f"too short after stripping: {words} words (minimum {min_words})"
-                  if words < min_words else "no verified copy")
-        rows.append(_row(table, i, table["id"][i], None, 1, reason))
-    every = pa.concat_tables([grouped, pa.Table.from_pylist(rows, schema=grouped.schema)])
+    reasons = [f"too short after stripping: {table['words'][i]} words (minimum {min_words})"
+               if table["words"][i] < min_words else "no verified copy" for i in alone]
+    rows = _rows(table, ((i, table["id"][i], None, 1, reason) for i, reason in zip(alone, reasons)))
+    every = pa.concat_tables([grouped, pa.Table.from_pydict(rows, schema=grouped.schema)])
     # one entry per cluster: where its rows start (the canonical's row comes first), its size
     starts = np.flatnonzero(every.column("is_canonical").to_numpy(zero_copy_only=False))
     sizes = every.column("cluster_size").to_numpy()[starts]
