@@ -169,7 +169,7 @@ def _write_raw(plan: Plan, number: int, docs: list[Document]) -> None:
     _save_table(plan.path("raw", f"part-{number:05d}.parquet"), {
         "id": [d.id for d in docs], "text": [d.text for d in docs], "source": [d.source for d in docs],
         "url": [d.url for d in docs], "date": [d.date for d in docs],
-        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) for d in docs],
+        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) if d.meta else "{}" for d in docs],
     })
 
 
