@@ -90,11 +90,12 @@ class _StageProgress:
     def counted(self, items: Iterable[Document], stage: str = "read") -> Iterator[Document]:
         """Pass ``items`` through, counting them as ``stage``."""
         task = self.display.add_task(stage, total=None)
+        n = 0
         for n, item in enumerate(items, start=1):
             if n % 500 == 0:
                 self.display.update(task, completed=n)
             yield item
-            self.display.update(task, completed=n, total=n)
+        self.display.update(task, completed=n, total=n)
 
 
 def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, on_error: str, skip_bad: bool, stats: ReadStats):

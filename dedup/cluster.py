@@ -4,19 +4,24 @@ Connected components alone chain stories together: A~B and B~C put A and C in on
 cluster even when they share nothing. So every component is re-cut around its
 canonical copy: a member stays only if it verifies against the canonical itself;
 the others are clustered again among themselves, with the edges they have.
+
+A giant chained component is cut hundreds of times, a star at a time, so what a cut
+needs is kept up to date rather than recomputed (a :class:`_Piece`): how many members
+hold each shingle, each member's coverage as an upper bound that only the leaders
+recompute, which members hold each shingle (to count what they share with the
+canonical, so that only those that can verify are scored), and the edges still inside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from . import kernels
-from .shingle import ShingleSets, segment_positions
-from .verify import Scores, Thresholds, accepts, score_pairs
+from .shingle import ShingleSets, offsets_of
+from .verify import Scores, Thresholds, accepts, may_accept, score_pairs
 
 
 @dataclass(frozen=True)
@@ -56,48 +61,31 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
     return kernels.settle(parent)
 
 
-#: A component holding more than this share of all shingle entries counts them by
-#: corpus-wide shingle ids (one ``bincount`` over every id) instead of sorting its own:
-#: a giant chained component is re-cut hundreds of times.
-_COUNT_BY_ID = 1 / 16
+#: Members whose coverage is this close to the best are ranked on every criterion.
+_NEAR = 0.002
+#: A piece of at most this many documents scores all of them against the canonical:
+#: sorting out first those that cannot verify costs more than it saves.
+_SCORE_ALL = 64
 
 
-def _coverage(members: np.ndarray, shingles: ShingleSets, shingle_ids: Callable[[], np.ndarray]) -> np.ndarray:
-    """Each member's share of the component's shingles, each shingle weighted by the number
-    of members that hold it (``shingle_ids()``: a dense id per entry of ``shingles.values``)."""
-    at = segment_positions(shingles.offsets, members)
-    if at.size > _COUNT_BY_ID * shingles.values.size:
-        ids = shingle_ids()[at]
-        weight = np.bincount(ids)[ids]
-    else:
-        _, where, support = np.unique(shingles.values[at], return_inverse=True, return_counts=True)
-        weight = support[where]
-    running = np.concatenate(([0], np.cumsum(weight)))
-    ends = np.cumsum(shingles.sizes[members])
-    return (running[ends] - running[ends - shingles.sizes[members]]) / max(at.size, 1)
-
-
-def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Provenance,
-                      shingle_ids: Callable[[], np.ndarray]) -> tuple[int, str]:
+def _choose_canonical(positions: np.ndarray, coverage: np.ndarray, shingles: ShingleSets,
+                      provenance: Provenance) -> tuple[int, str]:
     """The most complete copy, then the earliest dated, then the least stripped.
 
     Completeness is the share of the cluster's shingles a copy holds, each
     shingle weighted by the number of copies that hold it: a complete copy covers
     the shared text, while edits and additions found in one copy only count little.
+    ``positions`` are the members whose coverage is within :data:`_NEAR` of the best
+    (and the runner-up when the best is alone), ``coverage`` theirs.
     """
-    coverage = _coverage(members, shingles, shingle_ids)
-    # Only members whose coverage can round to the best (and one more, so that there is
-    # a runner-up) are ranked on every criterion.
-    ranked = np.argsort(-coverage, kind="stable")
-    near = max(2, int(np.count_nonzero(coverage >= coverage[ranked[0]] - 0.002)))
     keys = [
-        (-round(float(coverage[i]), 3), provenance.dates[int(members[i])] or "\uffff",
-         int(provenance.removed[int(members[i])]), -int(shingles.sizes[members[i]]), provenance.order_key(int(members[i])))
-        for i in ranked[:near]
+        (-round(float(c), 3), provenance.dates[p] or "\uffff", int(provenance.removed[p]), -int(shingles.sizes[p]),
+         provenance.order_key(p))
+        for p, c in zip(positions.tolist(), coverage.tolist())
     ]
     order = sorted(range(len(keys)), key=keys.__getitem__)
     best, runner = keys[order[0]], keys[order[1]]
-    best_pos = int(members[ranked[order[0]]])
+    best_pos = int(positions[order[0]])
     share = f"holds {-best[0]:.0%} of the cluster's shared text"
     if best[0] != runner[0]:
         return best_pos, f"most complete copy: {share}"
@@ -108,13 +96,6 @@ def _choose_canonical(members: np.ndarray, shingles: ShingleSets, provenance: Pr
     if best[3] != runner[3]:
         return best_pos, f"{share}, tied; longest text ({-best[3]} shingles)"
     return best_pos, f"{share}, tied on every criterion; first by id"
-
-
-def _scores_against(
-    canonical: int, members: np.ndarray, shingles: ShingleSets, common: np.ndarray | None, thresholds: Thresholds
-) -> Scores:
-    pairs = np.stack([np.full(members.size, canonical), members], axis=1)
-    return score_pairs(shingles, pairs, common, thresholds.min_specific)
 
 
 def _parts(members: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> list[tuple[np.ndarray, ...]]:
@@ -135,16 +116,107 @@ def _parts(members: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> list[
     return parts
 
 
-def _prefers_outside(star: np.ndarray, canonical: int, edges: np.ndarray, weights: np.ndarray,
-                     against: np.ndarray) -> np.ndarray:
-    """Which star members have a verified partner outside the star, among the ends of
-    ``edges``, more similar to them (by Jaccard) than the canonical is (``against``)."""
-    in_first, in_second = np.isin(edges[:, 0], star), np.isin(edges[:, 1], star)
-    crossing = in_first ^ in_second
-    inside = np.where(in_first[crossing], edges[crossing, 0], edges[crossing, 1])
-    best = np.zeros(star.size)
-    np.maximum.at(best, np.searchsorted(star, inside), weights[crossing])
-    return (star != canonical) & (best > against)
+class _Piece:
+    """A connected set of documents being cut into stars (rows: its members in position
+    order), with what each cut needs kept up to date as members leave."""
+
+    def __init__(self, members: np.ndarray, edges: np.ndarray, weights: np.ndarray, shingles: ShingleSets) -> None:
+        n = members.size
+        self.positions, self.sizes = members, shingles.sizes[members]
+        self.alive = np.ones(n, dtype=bool)
+        # shingles: dense ids of each row's entries, how many rows hold each, which rows
+        self.ids, n_ids = kernels.entry_ids(shingles.values, shingles.offsets, members)
+        self.row_offsets = offsets_of(self.sizes)
+        self.counts = np.bincount(self.ids, minlength=n_ids)
+        self.holder_starts, self.holders = kernels.group_by(self.ids, n_ids, np.repeat(np.arange(n), self.sizes))
+        self.total = int(self.sizes.sum())
+        # edges: their rows, those still inside, and the edges of each row
+        self.ends, self.weights = np.searchsorted(members, edges), weights
+        self.live = np.arange(len(edges))
+        self.incident_starts, self.incident = kernels.group_by(self.ends.T.ravel(), n, np.tile(self.live, 2))
+        # coverage sums: upper bounds in a max-heap, exact where fresh[row] == epoch
+        self.bound = kernels.row_sums(self.ids, self.row_offsets, self.counts)
+        self.fresh = np.zeros(n, dtype=np.int64)
+        self.epoch = 0
+        self.heap = np.arange(n)
+        self.heap_size = n
+        kernels.heapify(self.heap, self.bound)
+
+    def leaders(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows whose coverage is within :data:`_NEAR` of the best (and the runner-up
+        when the best is alone), and their coverage."""
+        total = max(self.total, 1)
+        rows, self.heap_size = kernels.leaders(self.heap, self.heap_size, self.bound, self.fresh, self.epoch,
+                                               self.alive, self.ids, self.row_offsets, self.counts, total, _NEAR)
+        return rows, self.bound[rows] / total
+
+    def shared_with(self, row: int) -> np.ndarray:
+        """How many shingles of ``row`` each row holds (0 for rows gone)."""
+        return kernels.shared_with(row, self.ids, self.row_offsets, self.holder_starts, self.holders, self.alive)
+
+    def settle(self, star: np.ndarray, center: int, against: np.ndarray) -> None:
+        """Drop from ``star`` the members that prefer a partner left outside it (see
+        :func:`dedup.kernels.settle_star`)."""
+        kernels.settle_star(star, center, against, self.incident_starts, self.incident, self.ends, self.weights,
+                            self.alive)
+
+    def drop(self, rows: np.ndarray) -> None:
+        """Take ``rows`` out of the piece."""
+        kernels.drop_rows(rows, self.ids, self.row_offsets, self.counts, self.alive)
+        self.total -= int(self.sizes[rows].sum())
+        self.epoch += 1
+
+    def split(self) -> list[tuple[np.ndarray, ...]]:
+        """Keep the largest connected part of the rows left; the other parts leave the
+        piece and are returned as ``(members, edges, weights)``."""
+        labels, self.live = kernels.split_parts(self.ends, self.live, self.alive)
+        rows = np.flatnonzero(self.alive)
+        if not rows.size or (labels[rows] == labels[rows[0]]).all():
+            return []
+        roots, size = np.unique(labels[rows], return_counts=True)
+        gone = labels[rows] != roots[np.argmax(size)]
+        self.drop(rows[gone])
+        edges = self.live[gone[np.searchsorted(rows, self.ends[self.live, 0])]]
+        return _parts(self.positions[rows[gone]], self.positions[self.ends[edges]], self.weights[edges])
+
+
+def _cut(piece: _Piece, shingles: ShingleSets, thresholds: Thresholds, provenance: Provenance,
+         common: np.ndarray | None) -> Group:
+    """Cut the star of the piece's canonical out of it: the members that verify against
+    the canonical and do not prefer a partner left outside the star."""
+    rows, coverage = piece.leaders()
+    canonical, reason = _choose_canonical(piece.positions[rows], coverage, shingles, provenance)
+    center = int(np.searchsorted(piece.positions, canonical))
+    scored, scores = _scores_against(piece, center, shingles, thresholds, common)
+    fits = accepts(thresholds, np.full(scored.size, piece.sizes[center]), piece.sizes[scored], scores)
+    star = np.zeros(piece.positions.size, dtype=bool)
+    star[scored[fits | (scored == center)]] = True
+    against = np.zeros(piece.positions.size)
+    against[scored] = scores.jaccard
+    piece.settle(star, center, against)  # to a fixed point: once one leaves, its partners may follow
+    kept = np.concatenate(([center], np.flatnonzero(star & (np.arange(star.size) != center))))
+    piece.drop(np.flatnonzero(star))
+    return Group(canonical, piece.positions[kept], scores.take(np.searchsorted(scored, kept)), reason)
+
+
+def _scores_against(piece: _Piece, center: int, shingles: ShingleSets, thresholds: Thresholds,
+                    common: np.ndarray | None) -> tuple[np.ndarray, Scores]:
+    """The rows that may verify against row ``center`` (judged on the shingles they share
+    with it), the center included, and their exact scores against it."""
+    scored = np.flatnonzero(piece.alive)
+    if scored.size > _SCORE_ALL:
+        shared = piece.shared_with(center)[scored]
+        maybe = may_accept(thresholds, np.full(scored.size, piece.sizes[center]), piece.sizes[scored], shared)
+        scored = scored[maybe | (scored == center)]
+    pairs = np.stack([np.full(scored.size, piece.positions[center]), piece.positions[scored]], axis=1)
+    return scored, score_pairs(shingles, pairs, common, thresholds.min_specific)
+
+
+def _alone(position: int, shingles: ShingleSets) -> Group:
+    """The group of a document without a verified copy."""
+    one = np.ones(1)
+    return Group(position, np.array([position]), Scores(np.array([shingles.sizes[position]]), one, one, one),
+                 "no verified copy")
 
 
 def cluster(
@@ -161,37 +233,25 @@ def cluster(
     Each connected component is cut around its canonical: members that verify against
     it stay, unless a verified partner outside that star is more similar to them than
     the canonical (``edge_jaccard``, the Jaccard of each edge) — then they follow their
-    best match, and the star is checked again until no member leaves. The rest are clustered again among themselves. ``common`` are the
-    flags of the corpus's common shingles (see :func:`dedup.verify.common_mask`).
+    best match, and the star is checked again until no member leaves. The rest are
+    clustered again among themselves. ``common`` are the flags of the corpus's common
+    shingles (see :func:`dedup.verify.common_mask`).
     """
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard)
+    edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard, dtype=np.float64)
     groups: list[Group] = []
     pending = _parts(np.arange(n), edges, edge_jaccard)
-    shingle_ids = lru_cache(maxsize=1)(lambda: np.unique(shingles.values, return_inverse=True)[1])
-    sizes = shingles.sizes
     while pending:
         members, own_edges, own_weights = pending.pop()
         if members.size == 1:
-            m = int(members[0])
-            one = np.ones(1)
-            groups.append(Group(m, members, Scores(np.array([sizes[m]]), one, one, one), "no verified copy"))
+            groups.append(_alone(int(members[0]), shingles))
             continue
-        canonical, reason = _choose_canonical(members, shingles, provenance, shingle_ids)
-        scores = _scores_against(canonical, members, shingles, common, thresholds)
-        fits = accepts(thresholds, np.full(members.size, sizes[canonical]), sizes[members], scores)
-        fits |= members == canonical
-        while True:  # to a fixed point: once a member leaves, its star partners may prefer it too
-            leave = _prefers_outside(members[fits], canonical, own_edges, own_weights, scores.jaccard[fits])
-            if not leave.any():
+        piece = _Piece(members, own_edges, own_weights, shingles)
+        while piece.alive.any():
+            groups.append(_cut(piece, shingles, thresholds, provenance, common))
+            pending.extend(piece.split())
+            if np.count_nonzero(piece.alive) == 1:
+                groups.append(_alone(int(piece.positions[piece.alive][0]), shingles))
                 break
-            fits[np.flatnonzero(fits)[leave]] = False
-        kept = np.concatenate(([canonical], members[fits & (members != canonical)]))
-        pick = np.searchsorted(members, kept)
-        groups.append(Group(canonical, kept, scores.take(pick), reason))
-        if (~fits).any():
-            rest = members[~fits]
-            among = np.isin(own_edges, rest).all(axis=1)
-            pending.extend(_parts(rest, own_edges[among], own_weights[among]))
     groups.sort(key=lambda g: (-g.members.size, provenance.order_key(g.canonical)))
     return groups

@@ -1,6 +1,8 @@
-"""Compiled (numba) inner loops: text to shingle hashes, and shingle hashes to MinHash.
+"""Compiled (numba) inner loops: text to shingle hashes, shingle hashes to MinHash, and
+the words that differ between two normalized keys.
 
-Nothing here is public API; :mod:`dedup.shingle` and :mod:`dedup.minhash` call in.
+Nothing here is public API; :mod:`dedup.shingle`, :mod:`dedup.minhash` and the modules
+after them call in.
 Every loop runs over whole batches, so no Python code runs per character, word,
 shingle or permutation.
 
@@ -520,3 +522,459 @@ def word_counts(cps, starts, table):
             prev_cjk = han
         out[d] = words - runs + cjk // 2 + 1 if cjk else words
     return out
+
+
+
+
+@njit(cache=True)
+def take_rows(values, offsets, rows):
+    """Rows ``rows`` of a ragged array (row ``i`` is ``values[offsets[i]:offsets[i + 1]]``),
+    end to end."""
+    total = 0
+    for r in rows:
+        total += offsets[r + 1] - offsets[r]
+    out = np.empty(total, values.dtype)
+    at = 0
+    for r in rows:
+        n = offsets[r + 1] - offsets[r]
+        out[at : at + n] = values[offsets[r] : offsets[r + 1]]
+        at += n
+    return out
+
+# -- the chain guard: stars cut from a connected set of documents, one after another ----
+#
+# A piece is a connected set of documents ("rows", numbered in position order) being cut.
+# Its shingle entries carry dense ids; ``counts[id]`` is how many rows still in the piece
+# hold that shingle, so a row's coverage sum (see :mod:`dedup.cluster`) is the sum of
+# ``counts`` over its entries. Rows leave (``alive`` goes False) and counts only drop, so
+# a sum once computed stays an upper bound: a max-heap of those bounds, recomputed only
+# at its top, finds the leaders without recomputing every row at every cut.
+
+
+@njit(cache=True)
+def _table_size(n):
+    """A power of two at least twice ``n``: an open-addressing table that stays half empty."""
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+@njit(cache=True)
+def entry_ids(values, offsets, rows):
+    """Dense ids of the values of ``rows`` (their entries row after row; equal values,
+    equal ids), and how many ids there are."""
+    total = 0
+    for r in rows:
+        total += offsets[r + 1] - offsets[r]
+    mask = np.uint64(_table_size(total) - 1)
+    keys = np.empty(mask + np.uint64(1), np.uint64)
+    slot_id = np.full(mask + np.uint64(1), -1, np.int64)
+    ids = np.empty(total, np.int64)
+    n = 0
+    e = 0
+    for r in rows:
+        for p in range(offsets[r], offsets[r + 1]):
+            v = values[p]
+            at = fmix64(v) & mask
+            while slot_id[at] >= 0 and keys[at] != v:
+                at = (at + np.uint64(1)) & mask
+            if slot_id[at] < 0:
+                keys[at] = v
+                slot_id[at] = n
+                n += 1
+            ids[e] = slot_id[at]
+            e += 1
+    return ids, n
+
+
+@njit(cache=True)
+def group_by(keys, n_keys, items):
+    """``items`` grouped by ``keys`` (each in ``0..n_keys-1``), in order within a key, and
+    where each key's items start (``n_keys + 1`` offsets)."""
+    starts = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        starts[k + 1] += 1
+    for k in range(n_keys):
+        starts[k + 1] += starts[k]
+    fill = starts[:-1].copy()
+    out = np.empty(items.size, np.int64)
+    for i in range(items.size):
+        out[fill[keys[i]]] = items[i]
+        fill[keys[i]] += 1
+    return starts, out
+
+
+@njit(cache=True)
+def _row_sum(row, ids, row_offsets, counts):
+    total = 0
+    for e in range(row_offsets[row], row_offsets[row + 1]):
+        total += counts[ids[e]]
+    return total
+
+
+@njit(cache=True)
+def row_sums(ids, row_offsets, counts):
+    """The sum of ``counts`` over each row's entries."""
+    out = np.empty(row_offsets.size - 1, np.int64)
+    for r in range(out.size):
+        out[r] = _row_sum(r, ids, row_offsets, counts)
+    return out
+
+
+@njit(cache=True)
+def drop_rows(rows, ids, row_offsets, counts, alive):
+    """Take ``rows`` out of the piece: no longer alive, their shingles counted once less."""
+    for r in rows:
+        alive[r] = False
+        for e in range(row_offsets[r], row_offsets[r + 1]):
+            counts[ids[e]] -= 1
+
+
+@njit(cache=True)
+def _above(i, j, bound):
+    """Whether row ``i`` sits above row ``j`` in the heap: larger bound, then smaller row."""
+    return bound[i] > bound[j] or (bound[i] == bound[j] and i < j)
+
+
+@njit(cache=True)
+def _sift_down(heap, size, at, bound):
+    while True:
+        top = at
+        for child in (2 * at + 1, 2 * at + 2):
+            if child < size and _above(heap[child], heap[top], bound):
+                top = child
+        if top == at:
+            return
+        heap[at], heap[top] = heap[top], heap[at]
+        at = top
+
+
+@njit(cache=True)
+def _sift_up(heap, at, bound):
+    while at > 0 and _above(heap[at], heap[(at - 1) // 2], bound):
+        heap[at], heap[(at - 1) // 2] = heap[(at - 1) // 2], heap[at]
+        at = (at - 1) // 2
+
+
+@njit(cache=True)
+def heapify(heap, bound):
+    """Arrange ``heap`` (rows) as a max-heap of ``bound``."""
+    for at in range(heap.size // 2 - 1, -1, -1):
+        _sift_down(heap, heap.size, at, bound)
+
+
+@njit(cache=True)
+def _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts):
+    """Make the top of the heap an alive row whose bound is its exact sum at ``epoch``
+    (dropping rows that left, recomputing stale bounds); the heap's new size."""
+    while size > 0:
+        i = heap[0]
+        if not alive[i]:
+            size -= 1
+            heap[0] = heap[size]
+        elif fresh[i] != epoch:
+            bound[i] = _row_sum(i, ids, row_offsets, counts)
+            fresh[i] = epoch
+        else:
+            return size
+        _sift_down(heap, size, 0, bound)
+    return size
+
+
+@njit(cache=True)
+def _pop(heap, size, bound):
+    size -= 1
+    heap[0] = heap[size]
+    _sift_down(heap, size, 0, bound)
+    return size
+
+
+@njit(cache=True)
+def leaders(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts, total, window):
+    """The rows whose coverage (exact sum / ``total``) is within ``window`` of the best,
+    and the next best when that is the best alone; their exact sums are left in
+    ``bound``. Returns them and the heap's size (they stay in the heap)."""
+    out = np.empty(max(heap.size, 1), np.int64)
+    found = 0
+    size = _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts)
+    least = bound[heap[0]] / total - window
+    while size > 0:
+        i = heap[0]
+        if not alive[i]:
+            size = _pop(heap, size, bound)
+        elif bound[i] / total < least:
+            break
+        elif fresh[i] != epoch:
+            bound[i] = _row_sum(i, ids, row_offsets, counts)
+            fresh[i] = epoch
+            _sift_down(heap, size, 0, bound)
+        else:
+            out[found] = i
+            found += 1
+            size = _pop(heap, size, bound)
+    if found == 1:
+        size = _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts)
+        if size > 0:
+            out[found] = heap[0]
+            found += 1
+            size = _pop(heap, size, bound)
+    for k in range(found):
+        heap[size] = out[k]
+        _sift_up(heap, size, bound)
+        size += 1
+    return out[:found].copy(), size
+
+
+@njit(cache=True)
+def shared_with(row, ids, row_offsets, holder_starts, holders, alive):
+    """For every row: how many shingles of ``row`` it holds (0 for rows not alive)."""
+    shared = np.zeros(alive.size, np.int64)
+    for e in range(row_offsets[row], row_offsets[row + 1]):
+        k = ids[e]
+        for h in holders[holder_starts[k] : holder_starts[k + 1]]:
+            if alive[h]:
+                shared[h] += 1
+    return shared
+
+
+@njit(cache=True)
+def settle_star(star, canonical, against, edge_starts, edges, ends, weights, alive):
+    """Drop from ``star`` (rows) every member other than ``canonical`` that has a partner
+    outside the star, still in the piece, more similar to it (``weights``) than the
+    canonical is (``against``), until none has; in place. Row ``r``'s edges are
+    ``edges[edge_starts[r]:edge_starts[r + 1]]``, edge ``k`` joins rows ``ends[k, 0]`` and
+    ``ends[k, 1]``."""
+    members = np.flatnonzero(star)
+    leave = np.zeros(members.size, np.bool_)
+    while True:
+        for m in range(members.size):
+            r = members[m]
+            best = 0.0
+            if star[r]:
+                for k in edges[edge_starts[r] : edge_starts[r + 1]]:
+                    other = ends[k, 0] + ends[k, 1] - r
+                    if alive[other] and not star[other]:
+                        best = max(best, weights[k])
+            leave[m] = star[r] and r != canonical and best > against[r]
+        if not leave.any():
+            return star
+        for m in range(members.size):
+            if leave[m]:
+                star[members[m]] = False
+
+
+@njit(cache=True)
+def split_parts(ends, live, alive):
+    """Connected parts of the alive rows under the edges ``ends[live]``: each row's part
+    (its smallest row; meaningless for rows not alive), and the edges still inside."""
+    keep = np.empty(live.size, np.bool_)
+    for i in range(live.size):
+        keep[i] = alive[ends[live[i], 0]] and alive[ends[live[i], 1]]
+    kept = live[keep]
+    parent = np.arange(alive.size)
+    union(parent, ends[kept])
+    return settle(parent), kept
+
+# -- the words that differ between a copy and its canonical ----------------------------
+#
+# Texts are UTF-8 bytes laid end to end. ``classes[cp]`` marks each code point: bit 0, it
+# separates words (what ``str.split()`` splits at); bit 1, a word holding it counts as a
+# number (sorted first). Words compare as Python strings do: UTF-8 byte order is code
+# point order.
+
+
+@njit(cache=True)
+def _code_point(text, i):
+    """The code point whose UTF-8 sequence starts at ``text[i]``, and its length in bytes."""
+    b = np.int64(text[i])
+    if b < 0x80:
+        return b, 1
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (np.int64(text[i + 1]) & 0x3F), 2
+    if b < 0xF0:
+        return ((b & 0x0F) << 12) | ((np.int64(text[i + 1]) & 0x3F) << 6) | (np.int64(text[i + 2]) & 0x3F), 3
+    return (((b & 0x07) << 18) | ((np.int64(text[i + 1]) & 0x3F) << 12) | ((np.int64(text[i + 2]) & 0x3F) << 6)
+            | (np.int64(text[i + 3]) & 0x3F)), 4
+
+
+@njit(cache=True)
+def _split_words(text, lo, hi, classes, starts, ends, hashes):
+    """The words of ``text[lo:hi]``: byte ranges and word hashes, into the arrays given
+    (which need ``(hi - lo + 1) // 2`` entries); their count."""
+    n = 0
+    inside = False
+    h = _WORD_SEED
+    i = lo
+    while i < hi:
+        if text[i] < 0x80:
+            cp, step = np.int64(text[i]), 1
+        else:
+            cp, step = _code_point(text, i)
+        if classes[cp] & 1:
+            if inside:
+                ends[n] = i
+                hashes[n] = fmix64(h)
+                n += 1
+                inside = False
+        else:
+            if not inside:
+                starts[n] = i
+                h = _WORD_SEED
+                inside = True
+            h = h * _BYTE_BASE + np.uint64(cp + 1)
+        i += step
+    if inside:
+        ends[n] = hi
+        hashes[n] = fmix64(h)
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _same(text, s1, e1, s2, e2):
+    """Whether ``text[s1:e1]`` and ``text[s2:e2]`` hold the same bytes."""
+    if e1 - s1 != e2 - s2:
+        return False
+    for k in range(e1 - s1):
+        if text[s1 + k] != text[s2 + k]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _word_set(text, starts, ends, hashes, n, slots):
+    """Index the distinct words of the first ``n`` in ``slots`` (open addressing, a power
+    of two larger than ``n``, filled with -1); moves them to the front, in order of first
+    appearance, and returns how many there are."""
+    mask = slots.size - 1
+    kept = 0
+    for w in range(n):
+        s, e, h = starts[w], ends[w], hashes[w]
+        at = np.int64(h & np.uint64(mask))
+        while True:
+            other = slots[at]
+            if other < 0:
+                starts[kept], ends[kept], hashes[kept] = s, e, h
+                slots[at] = kept
+                kept += 1
+                break
+            if hashes[other] == h and _same(text, starts[other], ends[other], s, e):
+                break
+            at = (at + 1) & mask
+    return kept
+
+
+@njit(cache=True)
+def _holds(text, s, e, h, starts, ends, hashes, slots):
+    """Whether the word ``text[s:e]`` (hash ``h``) is in the set indexed by ``slots``."""
+    mask = slots.size - 1
+    at = np.int64(h & np.uint64(mask))
+    while slots[at] >= 0:
+        other = slots[at]
+        if hashes[other] == h and _same(text, starts[other], ends[other], s, e):
+            return True
+        at = (at + 1) & mask
+    return False
+
+
+@njit(cache=True)
+def _before(text, rank1, s1, e1, rank2, s2, e2):
+    """Whether word 1 sorts before word 2: by rank, then as strings."""
+    if rank1 != rank2:
+        return rank1 < rank2
+    for k in range(min(e1 - s1, e2 - s2)):
+        if text[s1 + k] != text[s2 + k]:
+            return text[s1 + k] < text[s2 + k]
+    return e1 - s1 < e2 - s2
+
+
+@njit(cache=True)
+def _offer(text, rank, s, e, best_rank, best_start, best_end, count):
+    """Insert a word into the sorted ``best`` lists if it sorts among their first
+    ``best_rank.size``; the new count."""
+    limit = best_rank.size
+    if count == limit and not _before(text, rank, s, e, best_rank[count - 1], best_start[count - 1],
+                                      best_end[count - 1]):
+        return count
+    at = min(count, limit - 1)
+    while at > 0 and _before(text, rank, s, e, best_rank[at - 1], best_start[at - 1], best_end[at - 1]):
+        best_rank[at], best_start[at], best_end[at] = best_rank[at - 1], best_start[at - 1], best_end[at - 1]
+        at -= 1
+    best_rank[at], best_start[at], best_end[at] = rank, s, e
+    return min(count + 1, limit)
+
+
+@njit(cache=True)
+def differing_words(text, offsets, members, canonical, classes, limit):
+    """The words found in only one of text ``members[k]`` and text ``canonical``, for
+    each ``k``: at most ``limit``, those with a number first, then the member's own before
+    the canonical's, then in string order. Returns the chosen words end to end, each
+    marked (``+`` the member's, ``-`` the canonical's) and followed by a newline, and
+    how many each member has."""
+    longest = 0
+    for d in range(members.size):
+        longest = max(longest, offsets[members[d] + 1] - offsets[members[d]])
+    longest = max(longest, offsets[canonical + 1] - offsets[canonical])
+    room = (longest + 1) // 2 + 1
+    c_start, c_end, c_hash = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.uint64)
+    m_start, m_end, m_hash = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.uint64)
+    n_c = _split_words(text, offsets[canonical], offsets[canonical + 1], classes, c_start, c_end, c_hash)
+    c_slots = np.full(_table_size(n_c), -1, np.int64)
+    n_c = _word_set(text, c_start, c_end, c_hash, n_c, c_slots)
+    c_rank = np.empty(n_c, np.int64)  # rank: 2 * (holds no number) + (the canonical's word)
+    for w in range(n_c):
+        c_rank[w] = 1 if _numeric(text, c_start[w], c_end[w], classes) else 3
+    m_slots = np.empty(_table_size(room), np.int64)
+    best_rank, best_start, best_end = np.empty(limit, np.int64), np.empty(limit, np.int64), np.empty(limit, np.int64)
+    chosen_start = np.empty(members.size * limit, np.int64)
+    chosen_end = np.empty(members.size * limit, np.int64)
+    chosen_rank = np.empty(members.size * limit, np.int64)
+    counts = np.zeros(members.size, np.int64)
+    for d in range(members.size):
+        m = members[d]
+        if _same(text, offsets[m], offsets[m + 1], offsets[canonical], offsets[canonical + 1]):
+            continue  # an exact copy: no word differs
+        n_m = _split_words(text, offsets[m], offsets[m + 1], classes, m_start, m_end, m_hash)
+        slots = m_slots[: _table_size(n_m)]
+        slots[:] = -1
+        n_m = _word_set(text, m_start, m_end, m_hash, n_m, slots)
+        count = 0
+        for w in range(n_m):
+            if not _holds(text, m_start[w], m_end[w], m_hash[w], c_start, c_end, c_hash, c_slots):
+                rank = 0 if _numeric(text, m_start[w], m_end[w], classes) else 2
+                count = _offer(text, rank, m_start[w], m_end[w], best_rank, best_start, best_end, count)
+        for w in range(n_c):
+            if not _holds(text, c_start[w], c_end[w], c_hash[w], m_start, m_end, m_hash, slots):
+                count = _offer(text, c_rank[w], c_start[w], c_end[w], best_rank, best_start, best_end, count)
+        base = d * limit
+        chosen_rank[base : base + count] = best_rank[:count]
+        chosen_start[base : base + count] = best_start[:count]
+        chosen_end[base : base + count] = best_end[:count]
+        counts[d] = count
+    size = 0
+    for d in range(members.size):
+        for k in range(d * limit, d * limit + counts[d]):
+            size += chosen_end[k] - chosen_start[k] + 2
+    out = np.empty(size, np.uint8)
+    pos = 0
+    for d in range(members.size):
+        for k in range(d * limit, d * limit + counts[d]):
+            out[pos] = 43 if chosen_rank[k] % 2 == 0 else 45  # "+" or "-"
+            length = chosen_end[k] - chosen_start[k]
+            out[pos + 1 : pos + 1 + length] = text[chosen_start[k] : chosen_end[k]]
+            out[pos + 1 + length] = 10
+            pos += length + 2
+    return out, counts
+
+
+@njit(cache=True)
+def _numeric(text, s, e, classes):
+    """Whether the word ``text[s:e]`` holds a code point that counts as a number."""
+    i = s
+    while i < e:
+        cp, step = _code_point(text, i)
+        if classes[cp] & 2:
+            return True
+        i += step
+    return False

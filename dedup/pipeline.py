@@ -7,6 +7,7 @@ splits out of one, comes back in exactly one cluster.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from collections import Counter
@@ -20,6 +21,7 @@ import regex
 from . import boilerplate
 from .candidates import candidate_pairs
 from .cluster import Group, Provenance, cluster
+from .differs import KeyTexts, differing_words
 from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
@@ -33,8 +35,6 @@ Stripper = Callable[[Document], Stripped]
 Progress = Callable[[str, int, int], None]
 
 _ISO_DATE = regex.compile(r"^\d{4}-\d{2}-\d{2}")
-_HAS_DIGIT = regex.compile(r"\d")
-_MAX_DIFFERS = 10
 _MAX_EMBEDDED_DEPTH = 3
 
 
@@ -171,8 +171,9 @@ class Deduplicator:
             ids=[d.id for d in docs],
         )
         grouping = group_keys(keys, provenance, self.settings, self.hasher, report=report)
+        texts = KeyTexts.of(keys)
         clusters = tuple(
-            to_cluster(k, g, docs, keys, grouping, self.settings.min_words) for k, g in enumerate(grouping.groups, start=1)
+            to_cluster(k, g, docs, texts, grouping, self.settings.min_words) for k, g in enumerate(grouping.groups, start=1)
         )
         report("cluster", len(docs), len(docs))
         stats = {
@@ -276,42 +277,41 @@ def group_keys(
     return Grouping(groups, shingles, comparable, len(candidates), len(edges))
 
 
-def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: Sequence[str], grouping: Grouping,
+def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: KeyTexts, grouping: Grouping,
                min_words: int, only: Container[int] | None = None) -> Cluster:
     """The :class:`Cluster` numbered ``number`` for ``group``, with each member's evidence
-    (only the members at positions ``only``, when given)."""
+    (only the members at positions ``only``, when given); ``keys`` hold the normalized
+    key of every position."""
     shingles = grouping.shingles
     canonical = docs[group.canonical]
     reason = group.reason
     if not grouping.comparable[group.canonical]:
         reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
-    members = []
+    positions = group.members.tolist()
+    wanted = [k for k, pos in enumerate(positions) if only is None or pos in only]
+    others = [k for k in wanted if positions[k] != group.canonical]
+    differs = dict(zip(others, differing_words(keys, group.members[others], group.canonical)))
     sc = group.scores
-    canonical_words: set[str] | None = None  # split once, when a member needs the words that differ
-    for pos, shared, jac, con, spec in zip(group.members, sc.shared, sc.jaccard, sc.containment, sc.specific):
-        if only is not None and int(pos) not in only:
-            continue
-        doc = docs[int(pos)]
-        is_canonical = int(pos) == group.canonical
-        differs: tuple[str, ...] = ()
-        if not is_canonical:
-            if canonical_words is None:
-                canonical_words = set(keys[group.canonical].split())
-            differs = _differs(keys[int(pos)], canonical_words)
+    shared, jaccard, containment = sc.shared.tolist(), sc.jaccard.tolist(), sc.containment.tolist()
+    specific = sc.specific.tolist()
+    sizes, canonical_size = shingles.sizes[group.members].tolist(), int(shingles.sizes[group.canonical])
+    members = []
+    for k in wanted:
+        doc = docs[positions[k]]
         evidence = Evidence(
-            jaccard=round(float(jac), 4),
-            containment=round(float(con), 4),
-            specific=None if np.isnan(spec) else round(float(spec), 4),
-            shared=int(shared),
-            only_member=int(shingles.sizes[pos] - shared),
-            only_canonical=int(shingles.sizes[group.canonical] - shared),
-            differs=differs,
+            jaccard=round(jaccard[k], 4),
+            containment=round(containment[k], 4),
+            specific=None if math.isnan(specific[k]) else round(specific[k], 4),
+            shared=shared[k],
+            only_member=sizes[k] - shared[k],
+            only_canonical=canonical_size - shared[k],
+            differs=differs.get(k, ()),
         )
         members.append(
             Member(
                 doc_id=doc.id,
                 similarity=max(evidence.jaccard, evidence.containment),
-                is_canonical=is_canonical,
+                is_canonical=positions[k] == group.canonical,
                 evidence=evidence,
                 parent_id=doc.meta.get("parent_id"),
             )
@@ -372,15 +372,6 @@ def _strip_all(strip: Stripper, documents: list[Document]) -> list[Stripped]:
     """``strip`` of each document, through the hook's batch form ``strip.many`` when it has one."""
     many = getattr(strip, "many", None)
     return many(documents) if many is not None else [strip(d) for d in documents]
-
-
-def _differs(member_key: str, theirs: set[str]) -> tuple[str, ...]:
-    """Words found in only one of a text and the canonical's words ``theirs``, numbers
-    first: ``+w`` member-only, ``-w`` canonical-only."""
-    mine = set(member_key.split())
-    marked = [f"+{w}" for w in mine - theirs] + [f"-{w}" for w in theirs - mine]
-    marked.sort(key=lambda w: (not _HAS_DIGIT.search(w), w))
-    return tuple(marked[:_MAX_DIFFERS])
 
 
 def find_clusters(

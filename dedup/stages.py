@@ -19,8 +19,10 @@ it stopped. The result equals :func:`dedup.find_clusters` on the same documents.
               memory-mapped shingle slices of only the documents they need -> ``edges/P.npz``
 ``cluster``   the driver labels connected components (a union-find over one edge file at a
               time -> ``clusters/labels.npy``); per edge file, edges are routed to the task
-              of their component (``clusters/route-P/``); per task, the chain-guarded
-              clustering of its components -> ``clusters/rows-T.parquet``; the driver numbers
+              of their component (``clusters/route-P/``), and per shard, the shingle sets and
+              keys of its documents that have an edge are dealt the same way
+              (``clusters/deal-K/``); per task, the chain-guarded clustering of its
+              components -> ``clusters/rows-T.parquet``; the driver numbers
               the clusters as a batch run does, adds every document without an edge as a
               cluster of its own -> ``clusters.parquet`` (the rows of ``dedup report --format
               parquet``)
@@ -44,6 +46,7 @@ import numpy as np
 from . import kernels
 from .candidates import signed_rows
 from .cluster import Provenance, cluster
+from .differs import KeyTexts
 from .io import atomic_path, require
 from .lsh import distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
@@ -102,6 +105,7 @@ _OUTPUTS = {
     "bands_reduce": ("pairs", "{:03d}/bounds.npy"),
     "verify": ("edges", "{:03d}.npz"),
     "route": ("clusters", "route-{:03d}/bounds.npy"),
+    "deal": ("clusters", "deal-{:05d}/bounds.npy"),
     "cluster": ("clusters", "rows-{:03d}.parquet"),
 }
 
@@ -125,9 +129,11 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
 
 
 def _save_table(path: Path, columns: dict[str, list]) -> None:
+    """Write ``columns`` as Parquet, uncompressed: Snappy halves the size of news text but
+    costs a third of the CPU of writing the raw shards, and more of reading them back."""
     pq = require("pyarrow.parquet", "parquet", path)
     pa = require("pyarrow", "parquet", path)
-    _save(path, lambda temp: pq.write_table(pa.table(columns), temp))
+    _save(path, lambda temp: pq.write_table(pa.table(columns), temp, compression="none"))
 
 
 def _read_table(path: Path, columns: Sequence[str] | None = None) -> dict[str, list]:
@@ -165,7 +171,7 @@ def _write_raw(plan: Plan, number: int, docs: list[Document]) -> None:
     _save_table(plan.path("raw", f"part-{number:05d}.parquet"), {
         "id": [d.id for d in docs], "text": [d.text for d in docs], "source": [d.source for d in docs],
         "url": [d.url for d in docs], "date": [d.date for d in docs],
-        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) for d in docs],
+        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) if d.meta else "{}" for d in docs],
     })
 
 
@@ -261,15 +267,39 @@ def _write_partitioned(marker: Path, part: np.ndarray, partitions: int, **column
     _save_npy(marker, np.searchsorted(part[order], np.arange(partitions + 1)))
 
 
+def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndarray, offsets: np.ndarray,
+                  **columns: np.ndarray) -> None:
+    """The entries of ``rows`` (row ``i`` owns ``column[offsets[i]:offsets[i + 1]]``), row
+    after row in the order :func:`_write_partitioned` puts them for the same ``part``; one
+    ``.npy`` file per column beside ``marker`` (where each partition's entries start),
+    which is written last."""
+    order = np.argsort(part, kind="stable")
+    for name, column in columns.items():
+        _save_npy(marker.with_name(f"{name}.npy"), kernels.take_rows(column, offsets, rows[order]))
+    starts = offsets_of(offsets[rows[order] + 1] - offsets[rows[order]])
+    _save_npy(marker, starts[np.searchsorted(part[order], np.arange(partitions + 1))])
+
+
 def _read_partition(markers: list[Path], partition: int, *names: str) -> list[np.ndarray]:
-    """The rows of ``partition`` of every map output (memory-mapped: only they are read)."""
+    """The rows of ``partition`` of every map output (only they are read)."""
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for marker in markers:
         bounds = np.load(marker)
         lo, hi = int(bounds[partition]), int(bounds[partition + 1])
         for name in names:
-            parts[name].append(np.asarray(np.load(marker.with_name(f"{name}.npy"), mmap_mode="r")[lo:hi]))
+            parts[name].append(_read_rows(marker.with_name(f"{name}.npy"), lo, hi))
     return [np.concatenate(parts[name]) for name in names]
+
+
+def _read_rows(path: Path, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` of the 1-d ``.npy`` file at ``path``, in one read (a memory map would
+    fault its pages in one at a time when they are not cached)."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if version[0] == 1 else np.lib.format.read_array_header_2_0
+        _, _, dtype = read_header(fh)
+        fh.seek(lo * dtype.itemsize, 1)
+        return np.fromfile(fh, dtype=dtype, count=hi - lo)
 
 
 def df_map_task(plan: Plan, number: int) -> None:
@@ -360,17 +390,6 @@ def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarr
     return [read(int(k), docs[shard_of == k] - offsets[k]) for k in np.unique(shard_of)]
 
 
-def _keys_of(plan: Plan, docs: np.ndarray, offsets: np.ndarray) -> list[str]:
-    """The normalized keys of global documents ``docs`` (sorted): slices of the shards'
-    memory-mapped UTF-8 files."""
-    def read(k: int, local: np.ndarray) -> list[str]:
-        ends = np.load(plan.path("sign", f"keys-{k:05d}.offsets.npy"))
-        text = np.load(plan.path("sign", f"keys-{k:05d}.utf8.npy"), mmap_mode="r")
-        return [bytes(text[ends[i] : ends[i + 1]]).decode("utf-8") for i in local]
-
-    return [key for part in _gather(docs, offsets, read) for key in part]
-
-
 def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
     """``columns`` of ``sign/docs-K.parquet`` for global documents ``docs`` (sorted)."""
     pq = require("pyarrow.parquet", "parquet", plan.folder)
@@ -450,6 +469,39 @@ def route_task(plan: Plan, partition: int) -> None:
     _write_partitioned(out, task, plan.partitions, first=edges[:, 0], second=edges[:, 1], jaccard=jaccard)
 
 
+def deal_task(plan: Plan, number: int, first_doc: int) -> None:
+    """Split the documents of one shard that have an edge by the cluster task that takes
+    their component: their numbers, word counts, shingle sets (with common flags) and
+    normalized keys, read once in order here, so that a cluster task reads its own as one
+    slice of each shard's output."""
+    out = plan.output("deal", number)
+    if _done(out):
+        return
+    words = np.load(plan.path("sign", f"shingles-{number:05d}.words.npy"))
+    labels = np.load(plan.path("clusters", "labels.npy"))
+    mine = labels[first_doc : first_doc + words.size]
+    rows = np.flatnonzero(np.bincount(labels)[mine] > 1)
+    task = mine[rows] % plan.partitions
+    shingle_offsets = np.load(plan.path("sign", f"shingles-{number:05d}.offsets.npy"))
+    key_offsets = np.load(plan.path("sign", f"keys-{number:05d}.offsets.npy"))
+    _write_ragged(out.with_name("shingles.npy"), task, plan.partitions, rows, shingle_offsets,
+                  values=np.load(plan.path("sign", f"shingles-{number:05d}.values.npy")),
+                  common=np.load(plan.output("df_flags", number)))
+    _write_ragged(out.with_name("keys.npy"), task, plan.partitions, rows, key_offsets,
+                  text=np.load(plan.path("sign", f"keys-{number:05d}.utf8.npy")))
+    _write_partitioned(out, task, plan.partitions, doc=rows + first_doc, words=words[rows],
+                       sizes=np.diff(shingle_offsets)[rows], key_sizes=np.diff(key_offsets)[rows])
+
+
+def _largest_first(plan: Plan, ranges: int) -> list[int]:
+    """The cluster tasks, those with the most edges first: a task holding a giant component
+    starts at once instead of being left for last on one worker."""
+    edges = np.zeros(plan.partitions, dtype=np.int64)
+    for p in range(ranges):
+        edges += np.diff(np.load(plan.output("route", p)))
+    return np.argsort(-edges, kind="stable").tolist()
+
+
 def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     """Cluster the components of one task (their documents' shingles only) and write
     their report rows, without cluster numbers yet."""
@@ -460,8 +512,11 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     markers = [plan.output("route", p) for p in range(plan.ranges(len(offsets) - 1))]
     first, second, jaccard = _read_partition(markers, task, "first", "second", "jaccard")
     edges = np.stack([first, second], axis=1)
-    linked = distinct(edges)
-    shingles, common = _shingles_of(plan, linked, offsets)
+    dealt = [plan.output("deal", k) for k in range(len(offsets) - 1)]
+    linked, words, sizes, key_sizes = _read_partition(dealt, task, "doc", "words", "sizes", "key_sizes")
+    values, common = _read_partition([m.with_name("shingles.npy") for m in dealt], task, "values", "common")
+    (text,) = _read_partition([m.with_name("keys.npy") for m in dealt], task, "text")
+    shingles, keys = ShingleSets(values, offsets_of(sizes), words), KeyTexts(text, offsets_of(key_sizes))
     table = _doc_columns(plan, linked, offsets, ("id", "source", "date", "parent_id", "removed"))
     ids = table["id"]
     provenance = Provenance(table["date"], np.array(table["removed"], dtype=np.int64), ids)
@@ -470,30 +525,35 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
     docs = [Document(i, "", s, meta={"parent_id": p} if p else {})
             for i, s, p in zip(ids, table["source"], table["parent_id"])]
-    grouped = np.sort(np.concatenate([g.members for g in groups if g.members.size > 1] + [np.zeros(0, np.int64)]))
-    keys = [""] * len(linked)  # for the words that differ
-    for pos, key in zip(grouped.tolist(), _keys_of(plan, linked[grouped], offsets)):
-        keys[pos] = key
     made = [to_cluster(0, g, docs, keys, grouping, settings.min_words) for g in groups]
     position = {doc_id: i for i, doc_id in enumerate(ids)}
-    rows = [_row(table, position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members]
+    rows = _rows(table, ((position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members))
     if plan.keep_objects:
         _save(plan.path("clusters", f"objects-{task:03d}.pkl"), lambda temp: temp.write_bytes(pickle.dumps(made)))
     _save_rows(out, rows)
 
 
-def _row(table: dict[str, list], i: int, canonical: str, member: Member | None, size: int, reason: str) -> dict:
-    """The report row of document ``i`` of ``table`` (every column but the cluster number);
-    ``member`` is None for a document alone."""
-    ev = member.evidence if member is not None else None
-    return {
-        "doc_id": table["id"][i], "is_canonical": member.is_canonical if member is not None else True,
-        "canonical_id": canonical, "similarity": member.similarity if member is not None else 1.0,
-        "jaccard": ev.jaccard if ev else 1.0, "containment": ev.containment if ev else 1.0,
-        "specific": ev.specific if ev else 1.0, "cluster_size": size, "source": table["source"][i],
-        "stripped_chars": table["removed"][i], "parent_id": table["parent_id"][i], "reason": reason,
-        "differs": list(ev.differs) if ev else [],
-    }
+def _rows(table: dict[str, list], entries: Iterable[tuple[int, str, Member | None, int, str]]) -> dict[str, list]:
+    """The report rows (every column but the cluster number) of the documents of ``table``
+    named by ``entries``: ``(document, canonical id, member, cluster size, reason)``, the
+    member None for a document alone; column by column."""
+    rows: dict[str, list] = {name: [] for name in COLUMNS if name != "cluster_id"}
+    for i, canonical, member, size, reason in entries:
+        ev = member.evidence if member is not None else None
+        rows["doc_id"].append(table["id"][i])
+        rows["is_canonical"].append(member.is_canonical if member is not None else True)
+        rows["canonical_id"].append(canonical)
+        rows["similarity"].append(member.similarity if member is not None else 1.0)
+        rows["jaccard"].append(ev.jaccard if ev else 1.0)
+        rows["containment"].append(ev.containment if ev else 1.0)
+        rows["specific"].append(ev.specific if ev else 1.0)
+        rows["cluster_size"].append(size)
+        rows["source"].append(table["source"][i])
+        rows["stripped_chars"].append(table["removed"][i])
+        rows["parent_id"].append(table["parent_id"][i])
+        rows["reason"].append(reason)
+        rows["differs"].append(list(ev.differs) if ev else [])
+    return rows
 
 
 def _schema() -> Any:
@@ -501,11 +561,11 @@ def _schema() -> Any:
     return parquet_schema(pa)
 
 
-def _save_rows(path: Path, rows: list[dict]) -> None:
+def _save_rows(path: Path, rows: dict[str, list]) -> None:
     pa = require("pyarrow", "parquet", path)
     pq = require("pyarrow.parquet", "parquet", path)
     schema = _schema().remove(COLUMNS.index("cluster_id"))
-    _save(path, lambda temp: pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp))
+    _save(path, lambda temp: pq.write_table(pa.Table.from_pydict(rows, schema=schema), temp))
 
 
 def write_report(plan: Plan, shards: int) -> dict[str, int]:
@@ -526,13 +586,10 @@ def write_report(plan: Plan, shards: int) -> dict[str, int]:
     table = _doc_table(plan, shards)
     taken = set(grouped.column("doc_id").to_pylist())
     alone = [i for i, doc_id in enumerate(table["id"]) if doc_id not in taken]
-    rows = []
-    for i in alone:
-        words = table["words"][i]
-        reason = (f"too short after stripping: {words} words (minimum {min_words})"
-                  if words < min_words else "no verified copy")
-        rows.append(_row(table, i, table["id"][i], None, 1, reason))
-    every = pa.concat_tables([grouped, pa.Table.from_pylist(rows, schema=grouped.schema)])
+    reasons = [f"too short after stripping: {table['words'][i]} words (minimum {min_words})"
+               if table["words"][i] < min_words else "no verified copy" for i in alone]
+    rows = _rows(table, ((i, table["id"][i], None, 1, reason) for i, reason in zip(alone, reasons)))
+    every = pa.concat_tables([grouped, pa.Table.from_pydict(rows, schema=grouped.schema)])
     # one entry per cluster: where its rows start (the canonical's row comes first), its size
     starts = np.flatnonzero(every.column("is_canonical").to_numpy(zero_copy_only=False))
     sizes = every.column("cluster_size").to_numpy()[starts]
@@ -607,7 +664,9 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
     with clock("cluster"):
         label_components(plan, total, len(ranges))
         _dispatch(plan, executor, route_task, "route", [(plan, r) for r in ranges])
-        _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in partitions])
+        _dispatch(plan, executor, deal_task, "deal", [(plan, k, int(offsets[k])) for k in range(shards)])
+        tasks = _largest_first(plan, len(ranges))
+        _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in tasks])
         result = write_report(plan, shards)
     report("cluster", result["clusters"], result["clusters"])
     _save(plan.path("timings.json"), lambda temp: temp.write_text(json.dumps(seconds, indent=1)))

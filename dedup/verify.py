@@ -89,14 +89,21 @@ def score_pairs(
     common = np.zeros(shingles.values.size, dtype=bool) if common is None else common
     shared, own, own_shared = pair_overlaps(shingles.values, shingles.offsets, common, pairs)
     sizes = shingles.sizes
-    a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
-    union = a + b - shared
-    smaller = np.minimum(a, b)
+    jaccard, containment = _ratios(shared, sizes[pairs[:, 0]], sizes[pairs[:, 1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        specific = np.where(own >= min_specific, own_shared / np.maximum(own, 1), np.nan)
+    return Scores(shared, jaccard, containment, specific)
+
+
+def _ratios(shared: np.ndarray, sizes_a: np.ndarray, sizes_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Jaccard and containment of pairs of sets of ``sizes_a`` and ``sizes_b`` shingles
+    that have ``shared`` in common."""
+    union = sizes_a + sizes_b - shared
+    smaller = np.minimum(sizes_a, sizes_b)
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
         containment = np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
-        specific = np.where(own >= min_specific, own_shared / np.maximum(own, 1), np.nan)
-    return Scores(shared, jaccard, containment, specific)
+    return jaccard, containment
 
 
 def accepts(thresholds: Thresholds, sizes_a: np.ndarray, sizes_b: np.ndarray, scores: Scores) -> np.ndarray:
@@ -107,6 +114,13 @@ def accepts(thresholds: Thresholds, sizes_a: np.ndarray, sizes_b: np.ndarray, sc
     by_containment = (scores.containment >= thresholds.containment) & (smaller >= thresholds.min_contained)
     specific_ok = np.isnan(scores.specific) | (scores.specific >= thresholds.specific)
     return long_enough & (by_jaccard | by_containment) & specific_ok
+
+
+def may_accept(thresholds: Thresholds, sizes_a: np.ndarray, sizes_b: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    """Which pairs that have ``shared`` shingles in common pass ``thresholds`` on everything
+    but specific containment: the only pairs :func:`accepts` can take."""
+    jaccard, containment = _ratios(shared, sizes_a, sizes_b)
+    return accepts(thresholds, sizes_a, sizes_b, Scores(shared, jaccard, containment, np.full(shared.size, np.nan)))
 
 
 def verify(

@@ -2,7 +2,7 @@ import numpy as np
 
 from dedup.cluster import Provenance, cluster, components
 from dedup.shingle import ShingleSets
-from dedup.verify import Thresholds, score_pairs, verify
+from dedup.verify import Thresholds, accepts, score_pairs, verify
 
 
 def _sets(*members: list[int]) -> ShingleSets:
@@ -160,15 +160,102 @@ def test_best_match_runs_to_a_fixed_point() -> None:
         assert (g.scores.jaccard >= 0.5).all() or (g.scores.containment >= 0.6).all()
 
 
-def test_coverage_from_shingle_ids_equals_coverage_from_sorting(monkeypatch) -> None:
-    import dedup.cluster as cl
+def _reference_groups(n: int, edges: np.ndarray, s: ShingleSets, t: Thresholds, provenance: Provenance,
+                      common: np.ndarray, weights: np.ndarray) -> list[tuple[int, list[int]]]:
+    """The chain guard done the plain way: every cut recomputes coverage over the whole
+    component, scores every member, and re-splits the rest into components."""
+    def parts(members: np.ndarray, own: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        labels = components(n, edges[own])[members]
+        return [(members[labels == r], own[np.isin(edges[own, 0], members[labels == r])]) for r in np.unique(labels)]
 
-    rng = np.random.default_rng(5)
-    s = _sets(*(rng.integers(0, 60, size=rng.integers(1, 40)).tolist() for _ in range(30)))
-    members = np.sort(rng.choice(30, size=12, replace=False))
-    ids = lambda: np.unique(s.values, return_inverse=True)[1]  # noqa: E731
-    monkeypatch.setattr(cl, "_COUNT_BY_ID", 2)  # never: sort the component's shingles
-    sorted_way = cl._coverage(members, s, ids)
-    monkeypatch.setattr(cl, "_COUNT_BY_ID", 0)  # always: count by corpus-wide ids
-    assert np.array_equal(cl._coverage(members, s, ids), sorted_way)
-    assert sorted_way.max() <= 1 and sorted_way.min() > 0
+    groups, pending = [], parts(np.arange(n), np.arange(len(edges)))
+    while pending:
+        members, own = pending.pop()
+        if members.size == 1:
+            groups.append((int(members[0]), [int(members[0])]))
+            continue
+        entries = np.concatenate([s[int(m)] for m in members])
+        _, where, support = np.unique(entries, return_inverse=True, return_counts=True)
+        ends = np.cumsum(s.sizes[members])
+        coverage = np.add.reduceat(support[where], ends - s.sizes[members]) / entries.size
+        near = np.flatnonzero(coverage >= coverage.max() - 0.002)
+        if near.size == 1:
+            near = np.argsort(-coverage, kind="stable")[:2]
+        keys = {int(members[i]): (-round(float(coverage[i]), 3), provenance.dates[members[i]] or "\uffff",
+                                  int(provenance.removed[members[i]]), -int(s.sizes[members[i]]), int(members[i]))
+                for i in near}
+        canonical = min(keys, key=keys.__getitem__)
+        sc = score_pairs(s, np.stack([np.full(members.size, canonical), members], axis=1), common, t.min_specific)
+        fits = accepts(t, np.full(members.size, s.sizes[canonical]), s.sizes[members], sc) | (members == canonical)
+        while True:
+            star = set(members[fits].tolist())
+            best = dict.fromkeys(star, 0.0)
+            for (a, b), w in zip(edges[own].tolist(), weights[own]):
+                if (a in star) != (b in star):
+                    inside = a if a in star else b
+                    best[inside] = max(best[inside], w)
+            leave = [i for i, m in enumerate(members.tolist()) if fits[i] and m != canonical and best[m] > sc.jaccard[i]]
+            if not leave:
+                break
+            fits[leave] = False
+        groups.append((canonical, [canonical] + [int(m) for m in members[fits] if m != canonical]))
+        rest = members[~fits]
+        if rest.size:
+            pending.extend(parts(rest, own[np.isin(edges[own], rest).all(axis=1)]))
+    return sorted(groups)
+
+
+def test_incremental_cuts_equal_the_plain_chain_guard() -> None:
+    # chains of near-copies built from shared "frames", with edges missing (as LSH misses
+    # them), under thresholds that also admit members sharing nothing with the canonical
+    rng = np.random.default_rng(11)
+    for case in range(40):
+        n = int(rng.integers(5, 80))
+        frames = [rng.integers(0, 300, size=int(rng.integers(5, 40))) for _ in range(int(rng.integers(2, 8)))]
+        docs = []
+        for d in range(n):
+            picked = rng.choice(len(frames), size=int(rng.integers(1, 4)))
+            own = 1000 + 10 * d + rng.integers(0, 10, size=int(rng.integers(0, 8)))
+            docs.append(np.concatenate([frames[f][rng.random(frames[f].size) < 0.9] for f in picked] + [own]).tolist())
+        s = _sets(*docs)
+        t = Thresholds(jaccard=[0.5, 0.3, 0.0, 0.6][case % 4], containment=[0.45, 0.0, 0.6][case % 3],
+                       specific=[0.2, 0.0][case % 2], min_shingles=3, min_contained=5, min_specific=4)
+        common = rng.random(s.values.size) < 0.2
+        pairs = np.array([[i, j] for i in range(n) for j in range(i + 1, n)])
+        edges, sc = verify(s, pairs, t, common)
+        kept = rng.random(len(edges)) < 0.6
+        edges, weights = edges[kept], sc.jaccard[kept]
+        dates = [None if rng.random() < 0.3 else f"2020-01-{int(rng.integers(1, 3)):02d}" for _ in range(n)]
+        provenance = Provenance(dates, rng.integers(0, 2, size=n))
+        groups = cluster(n, edges, s, t, provenance, common, weights)
+        found = sorted((g.canonical, g.members.tolist()) for g in groups)
+        assert found == _reference_groups(n, edges, s, t, provenance, common, weights)
+        for g in groups:
+            expected = score_pairs(s, np.stack([np.full(g.members.size, g.canonical), g.members], axis=1), common,
+                                   t.min_specific)
+            assert np.array_equal(g.scores.jaccard, expected.jaccard) and np.array_equal(g.scores.shared, expected.shared)
+
+
+def test_leaders_are_the_members_near_the_best_coverage_as_members_leave() -> None:
+    from dedup.cluster import _NEAR, _Piece
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n = int(rng.integers(2, 40))
+        s = _sets(*(rng.integers(0, 30, size=int(rng.integers(1, 25))).tolist() for _ in range(n)))
+        piece = _Piece(np.arange(n), np.zeros((0, 2), dtype=np.int64), np.zeros(0), s)
+        alive = np.arange(n)
+        while alive.size >= 2:
+            entries = np.concatenate([s[int(m)] for m in alive])
+            _, where, support = np.unique(entries, return_inverse=True, return_counts=True)
+            ends = np.cumsum(s.sizes[alive])
+            coverage = np.add.reduceat(support[where], ends - s.sizes[alive]) / max(entries.size, 1)
+            near = np.flatnonzero(coverage >= coverage.max() - _NEAR)
+            if near.size == 1:
+                near = np.argsort(-coverage, kind="stable")[:2]
+            rows, found = piece.leaders()
+            assert sorted(rows.tolist()) == sorted(alive[near].tolist())
+            assert np.array_equal(found[np.argsort(rows)], coverage[np.sort(near)])
+            gone = rng.choice(alive, size=int(rng.integers(1, alive.size)), replace=False)
+            piece.drop(gone)
+            alive = np.setdiff1d(alive, gone)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..candidates import signed_rows
 from ..cluster import Provenance
+from ..differs import KeyTexts
 from ..lsh import distinct, locate
 from ..minhash import MinHasher
 from ..model import Document, Match
@@ -344,9 +345,10 @@ class Index:
         """The :class:`Match` of every document of ``area``; those at positions
         ``evidence_for`` with their evidence (the others only have their place)."""
         matches = {}
+        keys = KeyTexts.of(area.keys)
         for cluster_id, is_new, group in zip(ids, new, area.grouping.groups):
             if any(int(p) in evidence_for for p in group.members):
-                cluster = to_cluster(0, group, area.docs, area.keys, area.grouping, self.settings.min_words,
+                cluster = to_cluster(0, group, area.docs, keys, area.grouping, self.settings.min_words,
                                      only=evidence_for)
                 for m in cluster.members:
                     matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
