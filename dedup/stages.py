@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -282,24 +282,35 @@ def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndar
 
 def _read_partition(markers: list[Path], partition: int, *names: str) -> list[np.ndarray]:
     """The rows of ``partition`` of every map output (only they are read)."""
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    spans = []
     for marker in markers:
         bounds = np.load(marker)
-        lo, hi = int(bounds[partition]), int(bounds[partition + 1])
-        for name in names:
-            parts[name].append(_read_rows(marker.with_name(f"{name}.npy"), lo, hi))
-    return [np.concatenate(parts[name]) for name in names]
+        spans.append((marker, int(bounds[partition]), int(bounds[partition + 1])))
+    return [_read_spans([(marker.with_name(f"{name}.npy"), lo, hi) for marker, lo, hi in spans]) for name in names]
 
 
-def _read_rows(path: Path, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo:hi`` of the 1-d ``.npy`` file at ``path``, in one read (a memory map would
-    fault its pages in one at a time when they are not cached)."""
-    with open(path, "rb") as fh:
-        version = np.lib.format.read_magic(fh)
-        read_header = np.lib.format.read_array_header_1_0 if version[0] == 1 else np.lib.format.read_array_header_2_0
-        _, _, dtype = read_header(fh)
-        fh.seek(lo * dtype.itemsize, 1)
-        return np.fromfile(fh, dtype=dtype, count=hi - lo)
+def _read_spans(spans: list[tuple[Path, int, int]]) -> np.ndarray:
+    """Rows ``lo:hi`` of each 1-d ``.npy`` file of ``spans``, end to end: each read at once
+    into its place in the result (a memory map would fault its pages in one at a time
+    when they are not cached)."""
+    with open(spans[0][0], "rb") as fh:
+        out = np.empty(sum(hi - lo for _, lo, hi in spans), dtype=_npy_dtype(fh))
+    at = 0
+    for path, lo, hi in spans:
+        with open(path, "rb") as fh:
+            _npy_dtype(fh)
+            fh.seek(lo * out.itemsize, 1)
+            fh.readinto(memoryview(out[at : at + hi - lo]).cast("B"))
+        at += hi - lo
+    return out
+
+
+def _npy_dtype(fh: BinaryIO) -> np.dtype:
+    """The element type of the ``.npy`` file open at its start in ``fh``, which is left at
+    the first element."""
+    version = np.lib.format.read_magic(fh)
+    read_header = np.lib.format.read_array_header_1_0 if version[0] == 1 else np.lib.format.read_array_header_2_0
+    return read_header(fh)[2]
 
 
 def df_map_task(plan: Plan, number: int) -> None:
