@@ -137,8 +137,14 @@ def _save_table(path: Path, columns: dict[str, list]) -> None:
 
 
 def _read_table(path: Path, columns: Sequence[str] | None = None) -> dict[str, list]:
+    return _parquet(path, columns).to_pydict()
+
+
+def _parquet(path: Path, columns: Sequence[str] | None = None) -> Any:
+    """The Parquet file at ``path`` (``columns`` of it) as an Arrow table, read as one file
+    (``pq.read_table`` goes through the dataset layer: a third more CPU per small file)."""
     pq = require("pyarrow.parquet", "parquet", path)
-    return pq.read_table(path, columns=list(columns) if columns else None).to_pydict()
+    return pq.ParquetFile(path).read(columns=list(columns) if columns else None)
 
 
 # -- read -------------------------------------------------------------------------------
@@ -403,10 +409,8 @@ def _gather(docs: np.ndarray, offsets: np.ndarray, read: Callable[[int, np.ndarr
 
 def _doc_columns(plan: Plan, docs: np.ndarray, offsets: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
     """``columns`` of ``sign/docs-K.parquet`` for global documents ``docs`` (sorted)."""
-    pq = require("pyarrow.parquet", "parquet", plan.folder)
-
     def read(k: int, local: np.ndarray) -> Any:
-        return pq.read_table(plan.path("sign", f"docs-{k:05d}.parquet"), columns=list(columns)).take(local)
+        return _parquet(plan.path("sign", f"docs-{k:05d}.parquet"), columns).take(local)
 
     parts = _gather(docs, offsets, read)
     return {c: [v for part in parts for v in part.column(c).to_pylist()] for c in columns}
