@@ -607,6 +607,7 @@ def group_by(keys, n_keys, items):
 
 @njit(cache=True)
 def _row_sum(row, ids, row_offsets, counts):
+    """The sum of ``counts`` over the entries of ``row``."""
     total = 0
     for e in range(row_offsets[row], row_offsets[row + 1]):
         total += counts[ids[e]]
@@ -639,6 +640,7 @@ def _above(i, j, bound):
 
 @njit(cache=True)
 def _sift_down(heap, size, at, bound):
+    """Move ``heap[at]`` down to its place among the first ``size`` entries."""
     while True:
         top = at
         for child in (2 * at + 1, 2 * at + 2):
@@ -652,6 +654,7 @@ def _sift_down(heap, size, at, bound):
 
 @njit(cache=True)
 def _sift_up(heap, at, bound):
+    """Move ``heap[at]`` up to its place."""
     while at > 0 and _above(heap[at], heap[(at - 1) // 2], bound):
         heap[at], heap[(at - 1) // 2] = heap[(at - 1) // 2], heap[at]
         at = (at - 1) // 2
@@ -684,6 +687,7 @@ def _settle_top(heap, size, bound, fresh, epoch, alive, ids, row_offsets, counts
 
 @njit(cache=True)
 def _pop(heap, size, bound):
+    """Take the top off the heap; its new size."""
     size -= 1
     heap[0] = heap[size]
     _sift_down(heap, size, 0, bound)
