@@ -243,24 +243,11 @@ def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos):
             return values, offsets, words, pos
         words[d] = count
         if count > 0:
-            width = min(count, ngram)
-            m = count - width + 1
-            if grams.size < m:
-                grams = _grow(grams, m)
+            grams, m = _put_grams(wh, 0, count, ngram, multipliers, grams, 0)
             if counts.size < (1 << _bucket_bits(m)) + 1:
                 counts = np.empty((1 << _bucket_bits(m)) + 1, dtype=np.int64)
             if pos + m > values.size:
                 values = _grow(values, pos + m)
-            if width == 3:
-                m0, m1, m2 = multipliers[0], multipliers[1], multipliers[2]
-                for i in range(m):
-                    grams[i] = fmix64(wh[i] * m0 + wh[i + 1] * m1 + wh[i + 2] * m2)
-            else:
-                for i in range(m):
-                    acc = np.uint64(0)
-                    for k in range(width):
-                        acc += wh[i + k] * multipliers[k]
-                    grams[i] = fmix64(acc)
             pos = _sort_unique_into(grams, m, values, pos, counts)
         offsets[d + 1] = pos
     return values, offsets, words, pos
@@ -274,11 +261,16 @@ def _put_grams(wh, lo, hi, ngram, multipliers, values, pos):
     m = hi - lo - width + 1
     if pos + m > values.size:
         values = _grow(values, pos + m)
-    for i in range(m):
-        acc = np.uint64(0)
-        for k in range(width):
-            acc += wh[lo + i + k] * multipliers[k]
-        values[pos + i] = fmix64(acc)
+    if width == 3:  # the default: unrolled
+        m0, m1, m2 = multipliers[0], multipliers[1], multipliers[2]
+        for i in range(lo, lo + m):
+            values[pos + i - lo] = fmix64(wh[i] * m0 + wh[i + 1] * m1 + wh[i + 2] * m2)
+    else:
+        for i in range(m):
+            acc = np.uint64(0)
+            for k in range(width):
+                acc += wh[lo + i + k] * multipliers[k]
+            values[pos + i] = fmix64(acc)
     return values, pos + m
 
 

@@ -462,18 +462,16 @@ class _Area:
 class _Common:
     """Which shingles are common (in more than ``common_df`` documents): the stored
     counters plus the batch's own documents. The counts of the batch's shingles are
-    looked up once; those of stored neighbours as they come, each page of counters read
-    once per operation."""
+    looked up once; those of stored neighbours as they come."""
 
     def __init__(self, index: Index, batch: ShingleSets) -> None:
         self.index = index
-        self._pages: dict[int, bytes] = {}
         self.values, counts = np.unique(batch.values, return_counts=True)
         self.df = self._stored(self.values) + counts
 
     def _stored(self, values: np.ndarray) -> np.ndarray:
         buckets = (values >> np.uint64(64 - self.index.df_bits)).astype(np.int64)
-        return self.index.store.df(buckets, self._pages)
+        return self.index.store.df(buckets)
 
     def __call__(self, shingles: ShingleSets) -> np.ndarray:
         values = shingles.values

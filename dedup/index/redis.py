@@ -35,6 +35,7 @@ class RedisStore(PagedCounters):
             import redis
         except ImportError:
             raise ImportError("a Redis index needs the redis package: pip install 'dedup[redis]'") from None
+        super().__init__()
         self.db = redis.Redis.from_url(url)
         self.p = prefix
         self.lock_seconds = lock_seconds
@@ -69,9 +70,13 @@ class RedisStore(PagedCounters):
                 self.db.delete(lock)  # its writer died: nothing of its write was sent
             time.sleep(0.005)
         self._tx = self.db.pipeline(transaction=True)
+        self._forget_pages()  # other processes may have written since
         try:
             yield
             self._tx.execute()
+        except BaseException:
+            self._forget_pages()  # they may hold writes that were not sent
+            raise
         finally:
             self._tx, self._deleted = None, set()
             if self.db.get(self._k("lock")) == token.encode():
@@ -80,6 +85,7 @@ class RedisStore(PagedCounters):
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Reads go straight to the server; each write lands whole."""
+        self._forget_pages()  # other processes may have written since
         yield
 
     def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:

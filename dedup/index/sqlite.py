@@ -37,13 +37,13 @@ class SQLiteStore(PagedCounters):
     """A :class:`dedup.index.store.Store` in the SQLite file at ``path``."""
 
     def __init__(self, path: str | Path, timeout: float = 600.0) -> None:
+        super().__init__()
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._bands = 0
-        self._pages: dict[int, bytes] = {}  # document-frequency pages as last read or written here
-        self._version = -1  # the file's data_version the cached pages belong to
+        self._version = -1  # the file's data_version the kept counter pages belong to
 
     def header(self) -> dict[str, str] | None:
         """The stored header, or None for a new index."""
@@ -72,7 +72,7 @@ class SQLiteStore(PagedCounters):
             yield
         except BaseException:
             self.db.execute("ROLLBACK")
-            self._pages.clear()  # they may hold writes that were rolled back
+            self._forget_pages()  # they may hold writes that were rolled back
             raise
         self.db.execute("COMMIT")
 
@@ -88,10 +88,10 @@ class SQLiteStore(PagedCounters):
             self.db.execute("COMMIT")
 
     def _check_pages(self) -> None:
-        """Forget the cached pages if another connection has committed since they were read."""
+        """Forget the kept counter pages if another connection has committed since they were read."""
         (version,) = self.db.execute("PRAGMA data_version").fetchone()
         if version != self._version:
-            self._pages.clear()
+            self._forget_pages()
             self._version = version
 
     def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -125,16 +125,11 @@ class SQLiteStore(PagedCounters):
         return [r for (r,) in self.db.execute(query, (json.dumps([int(c) for c in clusters]),))]
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
-        missing = [p for p in pages if p not in self._pages]
-        if missing:
-            self._pages.update(dict.fromkeys(missing, b""))  # a page never written stays absent
-            found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(missing),))
-            self._pages.update(found)
-        return {p: self._pages[p] for p in pages if self._pages[p]}
+        found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(pages),))
+        return dict(found)
 
     def _write_pages(self, pages: dict[int, bytes]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO df VALUES (?, ?)", pages.items())
-        self._pages.update(pages)
 
     def insert(self, docs: Sequence[NewDoc]) -> list[int]:
         """Store ``docs`` under rows after every row ever used."""

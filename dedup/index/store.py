@@ -93,7 +93,12 @@ def add_counts(page: np.ndarray, offsets: np.ndarray, delta: int) -> np.ndarray:
 
 class PagedCounters:
     """The document-frequency counters as pages of ``2**DF_PAGE_BITS`` bytes; a backend
-    only reads and writes whole pages (:meth:`_read_pages`, :meth:`_write_pages`)."""
+    only reads and writes whole pages (:meth:`_read_pages`, :meth:`_write_pages`). Pages
+    read or written are kept until the backend calls :meth:`_forget_pages` (when they may
+    be stale: another process wrote, or a write was rolled back)."""
+
+    def __init__(self) -> None:
+        self._pages: dict[int, bytes] = {}  # b"" for a page never written
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         raise NotImplementedError
@@ -101,17 +106,23 @@ class PagedCounters:
     def _write_pages(self, pages: dict[int, bytes]) -> None:
         raise NotImplementedError
 
-    def df(self, buckets: np.ndarray, cache: dict[int, bytes] | None = None) -> np.ndarray:
-        """Document-frequency counters at ``buckets``. Pages found in ``cache`` are not read
-        again, and pages read are added to it (valid for one transaction)."""
-        pages, where = np.unique(buckets >> DF_PAGE_BITS, return_inverse=True)
-        cache = {} if cache is None else cache
-        missing = [p for p in pages.tolist() if p not in cache]
+    def _forget_pages(self) -> None:
+        self._pages = {}
+
+    def _cached_pages(self, pages: list[int]) -> dict[int, bytes]:
+        """``page -> bytes`` (b"" when never written) of ``pages``, read only when not kept."""
+        missing = [p for p in pages if p not in self._pages]
         if missing:
             read = self._read_pages(missing)
-            cache.update((p, read.get(p, b"")) for p in missing)
+            self._pages.update((p, read.get(p, b"")) for p in missing)
+        return {p: self._pages[p] for p in pages}
+
+    def df(self, buckets: np.ndarray) -> np.ndarray:
+        """Document-frequency counters at ``buckets``."""
+        pages, where = np.unique(buckets >> DF_PAGE_BITS, return_inverse=True)
+        found = self._cached_pages(pages.tolist())
         blank = bytes(1 << DF_PAGE_BITS)  # a page never written
-        table = np.frombuffer(b"".join(cache[p] or blank for p in pages.tolist()), dtype=np.uint8)
+        table = np.frombuffer(b"".join(found[p] or blank for p in pages.tolist()), dtype=np.uint8)
         return table[(where.ravel() << DF_PAGE_BITS) + (buckets & _PAGE_MASK)].astype(np.int64)
 
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
@@ -121,14 +132,15 @@ class PagedCounters:
         buckets = np.sort(buckets)
         pages = buckets >> DF_PAGE_BITS
         starts = np.flatnonzero(np.concatenate(([True], pages[1:] != pages[:-1])))
-        stored = self._read_pages(pages[starts].tolist())
+        stored = self._cached_pages(pages[starts].tolist())
         blank = bytes(1 << DF_PAGE_BITS)
         updated = {}
         for lo, hi in zip(starts, np.append(starts[1:], buckets.size)):
             page = int(pages[lo])
-            current = np.frombuffer(stored.get(page, blank), dtype=np.uint8)
+            current = np.frombuffer(stored[page] or blank, dtype=np.uint8)
             updated[page] = add_counts(current, buckets[lo:hi] & _PAGE_MASK, delta).tobytes()
         self._write_pages(updated)
+        self._pages.update(updated)
 
 
 _PAGE_MASK = (1 << DF_PAGE_BITS) - 1
@@ -161,8 +173,8 @@ class Store(Protocol):
     def members(self, clusters: Sequence[int]) -> list[int]:
         """The rows of every document in ``clusters``."""
 
-    def df(self, buckets: np.ndarray, cache: dict[int, bytes] | None = None) -> np.ndarray:
-        """Document-frequency counters at ``buckets`` (pages in ``cache`` are not read again)."""
+    def df(self, buckets: np.ndarray) -> np.ndarray:
+        """Document-frequency counters at ``buckets``."""
 
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
         """Add ``delta`` to the counters at ``buckets`` (one per entry)."""
