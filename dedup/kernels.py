@@ -459,6 +459,38 @@ def pair_overlaps(values, offsets, common, pairs):
 
 
 @njit(cache=True)
+def bucket_pairs(members, bounds, max_bucket):
+    """Pairs of ``members`` within each bucket ``bounds[b]:bounds[b + 1]``: all of them in
+    a bucket of at most ``max_bucket`` members, else a star from its first member and a
+    chain through the rest."""
+    count = 0
+    for b in range(bounds.size - 1):
+        s = bounds[b + 1] - bounds[b]
+        count += s * (s - 1) // 2 if s <= max_bucket else 2 * s - 3
+    first = np.empty(count, dtype=np.int64)
+    second = np.empty(count, dtype=np.int64)
+    k = 0
+    for b in range(bounds.size - 1):
+        lo, hi = bounds[b], bounds[b + 1]
+        if hi - lo <= max_bucket:
+            for i in range(lo, hi):
+                for j in range(i + 1, hi):
+                    first[k] = members[i]
+                    second[k] = members[j]
+                    k += 1
+        else:
+            for i in range(lo + 1, hi):
+                first[k] = members[lo]
+                second[k] = members[i]
+                k += 1
+            for i in range(lo + 1, hi - 1):
+                first[k] = members[i]
+                second[k] = members[i + 1]
+                k += 1
+    return first, second
+
+
+@njit(cache=True)
 def union(parent, edges):
     """Join the ends of every edge (``(m, 2)``) in the forest ``parent``, in place; a root
     is always the smallest node of its tree, so every parent is smaller than its child.

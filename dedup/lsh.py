@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import kernels
 from .hashing import fmix
 
 _U64 = np.uint64
@@ -147,8 +148,9 @@ def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.nda
 
 def bucket_order(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` of uint64 ``keys``, faster: the row numbers are
-    packed into the low bits of the keys and the packed values sorted. Keys that differ
-    only in those bits (rare: they are hashes) fall back to the stable argsort."""
+    packed into the low bits of the keys and the packed values sorted. Runs of keys that
+    differ only in those bits (rare: they are hashes) are put in order afterwards, each
+    within its own place."""
     n = keys.size
     low = _U64((1 << max(int(n - 1).bit_length(), 1)) - 1)
     packed = (keys & ~low) | np.arange(n, dtype=_U64)
@@ -156,8 +158,12 @@ def bucket_order(keys: np.ndarray) -> np.ndarray:
     rows = (packed & low).astype(np.int64)
     ranked = keys[rows]
     high = packed & ~low
-    if ((high[1:] == high[:-1]) & (ranked[1:] != ranked[:-1])).any():
-        return np.argsort(keys, kind="stable")
+    mixed = (high[1:] == high[:-1]) & (ranked[1:] != ranked[:-1])
+    if mixed.any():  # the runs of one high part holding two keys or more (high is sorted)
+        shared = np.unique(high[1:][mixed])
+        at = np.concatenate([np.arange(lo, hi) for lo, hi in
+                             zip(np.searchsorted(high, shared), np.searchsorted(high, shared, side="right"))])
+        rows[at] = rows[at][np.lexsort((rows[at], ranked[at]))]
     return rows
 
 
@@ -166,23 +172,5 @@ def sorted_bucket_pairs(members: np.ndarray, starts_bucket: np.ndarray, max_buck
     entry of each bucket, whose ``members`` come in row order. A bucket of at most
     ``max_bucket`` members gives all its pairs; a larger one a star from its first member
     and a chain through the rest."""
-    total = members.size
-    starts = np.flatnonzero(starts_bucket)
-    sizes = np.diff(np.append(starts, total))
-    size = np.repeat(sizes, sizes)  # bucket size of every entry
-    rank = np.arange(total) - np.repeat(starts, sizes)  # position inside its bucket
-    small = size <= max_bucket
-    # Small buckets: every entry pairs with each later entry of its bucket.
-    later = np.where(small, size - 1 - rank, 0)
-    left = np.repeat(np.arange(total), later)
-    step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later) + 1
-    pairs_first = [members[left]]
-    pairs_second = [members[left + step]]
-    # Large buckets: star from the first member, chain through the others.
-    big = np.flatnonzero(~small & (rank >= 1))
-    pairs_first.append(members[big - rank[big]])
-    pairs_second.append(members[big])
-    chain = np.flatnonzero(~small & (rank >= 1) & (rank <= size - 2))
-    pairs_first.append(members[chain])
-    pairs_second.append(members[chain + 1])
-    return np.concatenate(pairs_first).astype(np.int64), np.concatenate(pairs_second).astype(np.int64)
+    bounds = np.append(np.flatnonzero(starts_bucket), starts_bucket.size)
+    return kernels.bucket_pairs(np.asarray(members, dtype=np.int64), bounds, max_bucket)

@@ -6,7 +6,8 @@ stage, and a task whose output exists is not run again, so a killed run resumes 
 it stopped. The result equals :func:`dedup.find_clusters` on the same documents.
 
 ``read``      documents -> ``raw/part-K.parquet`` shards (the driver streams the input once)
-``templates`` the first ``template_docs`` documents of each source -> ``templates.pkl``
+``templates`` per shard, the line keys of its documents among the first ``template_docs`` of
+              each source -> ``templates/lines-K.pkl``; then the templates -> ``templates.pkl``
 ``sign``      per shard: strip, normalize, sign -> ``sign/docs-K.parquet`` (id, provenance),
               ``sign/keys-K.*`` (normalized keys), ``sign/shingles-K.*`` (shingle sets) and
               ``sign/rows-K.npz`` (band keys of whole texts and windows)
@@ -48,10 +49,12 @@ from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .differs import KeyTexts
 from .io import atomic_path, require
-from .lsh import distinct, sorted_bucket_pairs, unique_pairs
+from .lsh import bucket_order, distinct, locate, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
+from .boilerplate.templates import learn_from_lines, site_lines
 from .pipeline import (
+    ChromeStripper,
     Deduplicator,
     Grouping,
     Result,
@@ -97,6 +100,7 @@ class Plan:
 
 
 _OUTPUTS = {
+    "template_lines": ("templates", "lines-{:05d}.pkl"),
     "sign": ("sign", "rows-{:05d}.npz"),
     "df_map": ("df", "map-{:05d}/bounds.npy"),
     "df_reduce": ("df", "common-{:03d}.npy"),
@@ -191,24 +195,38 @@ def _raw_documents(plan: Plan, number: int) -> list[Document]:
 # -- templates --------------------------------------------------------------------------
 
 
-def learn(plan: Plan, shards: int, strip: Stripper | None = None) -> None:
+def template_picks_of(plan: Plan, shards: int, strip: Stripper | None = None) -> dict[int, list[int]]:
+    """The rows of each shard that templates are learned from (found from the source column
+    alone): the first ``template_docs`` documents of each source, none when ``strip`` is
+    given or learning is off."""
+    cap = plan.settings.template_docs if strip is None and plan.settings.learn_templates else 0
+    if not cap:
+        return {}
+    taken: Counter[str] = Counter()
+    picks = {k: template_picks(_read_table(plan.path("raw", f"part-{k:05d}.parquet"), ["source"])["source"], cap, taken)
+             for k in range(shards)}
+    return {k: rows for k, rows in picks.items() if rows}
+
+
+def template_lines_task(plan: Plan, number: int, rows: list[int]) -> None:
+    """The site and line keys of the picked ``rows`` of one shard -> ``templates/lines-K.pkl``."""
+    out = plan.output("template_lines", number)
+    if _done(out):
+        return
+    table = _parquet(plan.path("raw", f"part-{number:05d}.parquet"), ["text", "source"]).take(rows).to_pydict()
+    docs = [Document(str(i), text, source) for i, text, source in zip(rows, table["text"], table["source"])]
+    found = list(site_lines(docs))
+    _save(out, lambda temp: temp.write_bytes(pickle.dumps(found)))
+
+
+def learn(plan: Plan, picked: list[int], strip: Stripper | None = None) -> None:
     """Keep the stripping hook of the run: ``strip``, or the default with templates learned
-    from the first ``template_docs`` documents of each source (found from the source column
-    alone; only their texts are read)."""
+    from the line keys of the ``picked`` shards."""
     out = plan.path("templates.pkl")
     if _done(out):
         return
-    dedup = Deduplicator(plan.settings, strip)
-    cap = plan.settings.template_docs if strip is None and plan.settings.learn_templates else 0
-    taken: Counter[str] = Counter()
-    sample: list[Document] = []
-    for k in range(shards):
-        sources = _read_table(plan.path("raw", f"part-{k:05d}.parquet"), ["source"])["source"]
-        rows = template_picks(sources, cap, taken)
-        if rows:
-            docs = _raw_documents(plan, k)
-            sample.extend(docs[i] for i in rows)
-    stripper = dedup.stripper_for(sample)
+    lines = (entry for k in picked for entry in pickle.loads(plan.output("template_lines", k).read_bytes()))
+    stripper = strip or ChromeStripper(learn_from_lines(lines) if picked else None, plan.settings.embedded)
     _save(out, lambda temp: temp.write_bytes(pickle.dumps(stripper)))
 
 
@@ -287,12 +305,14 @@ def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndar
     _save_npy(marker, starts[np.searchsorted(part[order], np.arange(partitions + 1))])
 
 
-def _read_partition(markers: list[Path], partition: int, *names: str) -> list[np.ndarray]:
-    """The rows of ``partition`` of every map output (only they are read)."""
+def _read_partition(markers: list[Path], partition: int | Sequence[int], *names: str) -> list[np.ndarray]:
+    """The rows of ``partition`` of every map output (only they are read); for several
+    partitions, those of the first of them in every output, then of the next..."""
     spans = []
-    for marker in markers:
-        bounds = np.load(marker)
-        spans.append((marker, int(bounds[partition]), int(bounds[partition + 1])))
+    for p in [partition] if isinstance(partition, int) else partition:
+        for marker in markers:
+            bounds = np.load(marker)
+            spans.append((marker, int(bounds[p]), int(bounds[p + 1])))
     return [_read_spans([(marker.with_name(f"{name}.npy"), lo, hi) for marker, lo, hi in spans]) for name in names]
 
 
@@ -352,7 +372,7 @@ def df_flags_task(plan: Plan, number: int) -> None:
         return
     common = _common_values(plan)
     values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
-    at = np.minimum(np.searchsorted(common, values), max(common.size - 1, 0))
+    at = np.minimum(locate(common, values), max(common.size - 1, 0))
     _save_npy(out, common[at] == values if common.size else np.zeros(values.size, dtype=bool))
 
 
@@ -360,7 +380,9 @@ def df_flags_task(plan: Plan, number: int) -> None:
 
 
 def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
-    """Band entries ``(band, key, row id)`` of one shard, split by hash partition."""
+    """Band entries ``(band, key, row id)`` of one shard, split by hash partition and, in
+    each, by the kind of their row (whole texts, then windows): read in that order from
+    shard after shard, a partition's entries come in row order."""
     out = plan.output("bands_map", number)
     if _done(out):
         return
@@ -371,7 +393,8 @@ def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
     band = np.tile(np.arange(bands, dtype=np.int8), n)
     key = keys.ravel()
     row = np.repeat(row_id, bands)
-    _write_partitioned(out, _partition(key, plan.partitions), plan.partitions, band=band, key=key, row=row)
+    part = 2 * _partition(key, plan.partitions) + np.repeat(kind, bands)
+    _write_partitioned(out, part, 2 * plan.partitions, band=band, key=key, row=row)
 
 
 def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) -> None:
@@ -381,8 +404,8 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) 
     if _done(out):
         return
     markers = [plan.output("bands_map", k) for k in range(shards)]
-    band, key, row = _read_partition(markers, partition, "band", "key", "row")
-    order = np.lexsort((row, key, band))  # bucket after bucket, members in row order
+    band, key, row = _read_partition(markers, (2 * partition, 2 * partition + 1), "band", "key", "row")
+    order = _bucket_order(band, key)
     band, key, row = band[order], key[order], row[order]
     starts = np.ones(row.size, dtype=bool)
     starts[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
@@ -392,6 +415,18 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) 
     ranges = plan.ranges(shards)
     part = pairs[:, 0] * ranges // max(total_docs, 1)
     _write_partitioned(out, part, ranges, first=pairs[:, 0], second=pairs[:, 1])
+
+
+def _bucket_order(band: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """The stable order of band entries by ``(band, key)``: one sort of the keys with the
+    band mixed in, unless two entries of different bands mix to one value (then a
+    lexicographic sort)."""
+    mixed = key ^ (band.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    order = bucket_order(mixed)
+    ranked, bands = mixed[order], band[order]
+    if ((ranked[1:] == ranked[:-1]) & (bands[1:] != bands[:-1])).any():
+        return np.lexsort((key, band))
+    return order
 
 
 # -- verify -----------------------------------------------------------------------------
@@ -657,8 +692,10 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
         shards, note = write_shards(plan, documents, describe)
     report("read", shards, shards)
     with clock("templates"):
-        if not _done(plan.path("templates.pkl")):  # a task: what learning holds is freed with its process
-            executor(learn, [(plan, shards, strip)])
+        if not _done(plan.path("templates.pkl")):  # tasks: what learning holds is freed with their processes
+            picks = template_picks_of(plan, shards, strip)
+            _dispatch(plan, executor, template_lines_task, "template_lines", [(plan, k, r) for k, r in picks.items()])
+            executor(learn, [(plan, sorted(picks), strip)])
     with clock("sign"):
         _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
         offsets = offsets_of([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])

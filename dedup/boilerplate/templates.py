@@ -15,7 +15,7 @@ sections of one site («news.example.com», «sport.example.com») share its tem
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -91,6 +91,16 @@ class _DSU:
             self.p[ra] = rb
 
 
+def site_lines(documents: Iterable[Document], max_len: int = 1000) -> Iterator[tuple[str, set[str]]]:
+    """For each document with a ``source``, in order: its site (:func:`site_key`) and the
+    keys of its lines no longer than ``max_len`` characters; what :func:`learn_from_lines`
+    learns from (a batch of documents can be read apart from the others)."""
+    sourced = (d for d in documents if d.source is not None)
+    while block := list(islice(sourced, _BLOCK)):
+        for d, keys in zip(block, line_keys_many([d.text for d in block], max_len)):
+            yield site_key(d.source), keys
+
+
 def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_share: float = 0.01,
                     story_words: int = 12, max_len: int = 1000) -> Templates:
     """Learn template lines per ``Document.source`` (documents without a source are ignored).
@@ -100,11 +110,15 @@ def learn_templates(documents: Iterable[Document], min_stories: int = 3, min_sha
     are rare within a source link documents into one story. Lines longer than ``max_len``
     characters are never templates.
     """
+    return learn_from_lines(site_lines(documents, max_len), min_stories, min_share, story_words)
+
+
+def learn_from_lines(lines: Iterable[tuple[str, set[str]]], min_stories: int = 3, min_share: float = 0.01,
+                     story_words: int = 12) -> Templates:
+    """:func:`learn_templates` from the :func:`site_lines` of the documents."""
     by_source: dict[str, list[set[str]]] = defaultdict(list)
-    sourced = (d for d in documents if d.source is not None)
-    while block := list(islice(sourced, _BLOCK)):
-        for d, keys in zip(block, line_keys_many([d.text for d in block], max_len)):
-            by_source[site_key(d.source)].append(keys)
+    for site, keys in lines:
+        by_source[site].append(keys)
     # lines seen in more than one source are wire copy / shared chrome: never templates
     seen_in: dict[str, int] = {}
     shared: set[str] = set()
