@@ -613,6 +613,29 @@ def entry_ids(values, offsets, rows):
 
 
 @njit(cache=True)
+def member_mask(values, members):
+    """Whether each of ``values`` is one of the distinct ``members`` (an open-addressing
+    table of the members, probed once per value)."""
+    mask = np.uint64(_table_size(members.size) - 1)
+    keys = np.empty(mask + np.uint64(1), np.uint64)
+    used = np.zeros(mask + np.uint64(1), np.bool_)
+    for v in members:
+        at = fmix64(v) & mask
+        while used[at]:
+            at = (at + np.uint64(1)) & mask
+        keys[at] = v
+        used[at] = True
+    out = np.empty(values.size, np.bool_)
+    for i in range(values.size):
+        v = values[i]
+        at = fmix64(v) & mask
+        while used[at] and keys[at] != v:
+            at = (at + np.uint64(1)) & mask
+        out[i] = used[at]
+    return out
+
+
+@njit(cache=True)
 def group_by(keys, n_keys, items):
     """``items`` grouped by ``keys`` (each in ``0..n_keys-1``), in order within a key, and
     where each key's items start (``n_keys + 1`` offsets)."""

@@ -49,7 +49,7 @@ from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .differs import KeyTexts
 from .io import atomic_path, require
-from .lsh import bucket_order, distinct, locate, sorted_bucket_pairs, unique_pairs
+from .lsh import bucket_order, distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
 from .boilerplate.templates import learn_from_lines, site_lines
@@ -372,8 +372,7 @@ def df_flags_task(plan: Plan, number: int) -> None:
         return
     common = _common_values(plan)
     values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
-    at = np.minimum(locate(common, values), max(common.size - 1, 0))
-    _save_npy(out, common[at] == values if common.size else np.zeros(values.size, dtype=bool))
+    _save_npy(out, kernels.member_mask(values, common))
 
 
 # -- bands ------------------------------------------------------------------------------

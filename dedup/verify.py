@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import pair_overlaps
+from .kernels import member_mask, pair_overlaps
 from .shingle import ShingleSets
 
 
@@ -68,13 +68,10 @@ class Scores:
 
 def common_mask(shingles: ShingleSets, common_df: int) -> np.ndarray:
     """Which entries of ``shingles.values`` are common: found in more than ``common_df`` documents."""
-    order = np.argsort(shingles.values, kind="stable")
-    ranked = shingles.values[order]
+    ranked = np.sort(shingles.values)
     starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
     df = np.diff(np.append(starts, ranked.size))
-    mask = np.empty(ranked.size, dtype=bool)
-    mask[order] = np.repeat(df > common_df, df)
-    return mask
+    return member_mask(shingles.values, ranked[starts[df > common_df]])
 
 
 def score_pairs(

@@ -1,7 +1,7 @@
 import numpy as np
 
 from dedup.cluster import Provenance, cluster, components
-from dedup.shingle import ShingleSets
+from dedup.shingle import ShingleSets, offsets_of
 from dedup.verify import Thresholds, accepts, score_pairs, verify
 
 
@@ -259,3 +259,18 @@ def test_leaders_are_the_members_near_the_best_coverage_as_members_leave() -> No
             gone = rng.choice(alive, size=int(rng.integers(1, alive.size)), replace=False)
             piece.drop(gone)
             alive = np.setdiff1d(alive, gone)
+
+
+def test_common_mask_counts_documents_like_numpy() -> None:
+    from dedup.kernels import member_mask
+    from dedup.verify import common_mask
+
+    rng = np.random.default_rng(3)
+    pool = rng.integers(0, 2**64, 300, dtype=np.uint64)  # shared values: many near the cut
+    docs = [np.unique(rng.choice(pool, rng.integers(1, 120))) for _ in range(200)]
+    s = ShingleSets(np.concatenate(docs), offsets_of([len(d) for d in docs]), np.array([len(d) for d in docs]))
+    values, counts = np.unique(s.values, return_counts=True)
+    for common_df in (0, 30, 45, 10_000):
+        expected = np.isin(s.values, values[counts > common_df])
+        assert np.array_equal(common_mask(s, common_df), expected)
+    assert not member_mask(s.values, np.zeros(0, dtype=np.uint64)).any()

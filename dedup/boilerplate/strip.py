@@ -447,7 +447,7 @@ def _cap_soft_cuts(lines: list[Line], label: list) -> None:
     lines) should not lose more than ``SOFT_CAP`` of its characters: when it would, the
     shape-based cuts are given back (label lines stay cut)."""
     total = sum(len(x.s) for x in lines)
-    if not total:
+    if not total or not any(label):
         return
 
     def removed() -> int:
