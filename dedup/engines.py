@@ -12,8 +12,10 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from functools import partial
 from typing import Callable, Iterable
 
+from .collection import collector_paused
 from .model import Document
 from .pipeline import Progress, Result, Settings, Stripper
 from .pool import process_pool
@@ -30,10 +32,10 @@ def local_executor(workers: int | None = None) -> Executor:
 
     def run(function: Callable, arguments: list[tuple]) -> list:
         if workers == 1 or not arguments:
-            return [function(*a) for a in arguments]
+            return [_paused(function, *a) for a in arguments]
         pool = process_pool(min(workers, len(arguments)))
         try:
-            return list(pool.map(function, *zip(*arguments)))
+            return list(pool.map(partial(_paused, function), *zip(*arguments)))
         finally:  # on a stop, drop the queued tasks: wait for the running ones only
             pool.shutdown(cancel_futures=True)
 
@@ -55,10 +57,16 @@ def ray_executor(address: str | None = None, workers: int | None = None, max_ret
             ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False)
 
     def run(function: Callable, arguments: list[tuple]) -> list:
-        remote = ray.remote(max_retries=max_retries)(function)
-        return ray.get([remote.remote(*a) for a in arguments])
+        remote = ray.remote(max_retries=max_retries)(_paused)
+        return ray.get([remote.remote(function, *a) for a in arguments])
 
     return run
+
+
+def _paused(function: Callable, *arguments: object) -> object:
+    """``function(*arguments)``, with the cyclic garbage collector paused (a task is a batch)."""
+    with collector_paused():
+        return function(*arguments)
 
 
 def executor_for(engine: str, workers: int | None = None, address: str | None = None) -> Executor:

@@ -21,6 +21,7 @@ import regex
 from . import boilerplate
 from .candidates import candidate_pairs
 from .cluster import Group, Provenance, cluster
+from .collection import collector_paused
 from .differs import KeyTexts, differing_words
 from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
@@ -154,6 +155,7 @@ class Deduplicator:
             sample = [docs[i] for i in template_picks((d.source for d in docs), self.settings.template_docs, Counter())]
         return ChromeStripper(boilerplate.learn_templates(sample) if sample else None, self.settings.embedded)
 
+    @collector_paused()
     def run(self, documents: Iterable[Document], progress: Progress | None = None) -> Result:
         """Cluster ``documents`` (and the embedded articles split out of them).
 
@@ -341,6 +343,7 @@ def _closing(pool: ProcessPoolExecutor, results: Iterator) -> Iterator:
         pool.shutdown(cancel_futures=True)
 
 
+@collector_paused()
 def _prepare_chunk(
     documents: list[Document], strip: Stripper, cap: int
 ) -> tuple[list[Document], dict[str, Stripped], list[str]]:

@@ -47,6 +47,7 @@ import numpy as np
 from . import kernels
 from .candidates import signed_rows
 from .cluster import Provenance, cluster
+from .collection import collector_paused
 from .differs import KeyTexts
 from .io import atomic_path, require
 from .lsh import bucket_order, distinct, sorted_bucket_pairs, unique_pairs
@@ -675,6 +676,7 @@ def _doc_table(plan: Plan, shards: int) -> dict[str, list]:
 # -- the whole run ----------------------------------------------------------------------
 
 
+@collector_paused()
 def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
                progress: Callable[[str, int, int], None] | None = None, strip: Stripper | None = None,
                describe: Callable[[], str] = str) -> dict[str, Any]:
