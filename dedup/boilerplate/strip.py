@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
+from dedup.collection import collector_paused
 from dedup.model import Cut, Document, Stripped
 
 from . import embedded as _emb
@@ -217,6 +218,7 @@ def strip(text: str, source: str | None = None, lang: str | None = None, templat
     return _strip(text, split_lines(text), source, lang, templates, doc_id, embedded)
 
 
+@collector_paused()
 def strip_many(documents: Sequence[Document], lang: str | None = None, templates: Templates | None = None,
                embedded: str = "split") -> list[Stripped]:
     """:func:`strip` of each document (its ``text``, ``source`` and ``id``), in order: the

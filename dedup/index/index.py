@@ -24,6 +24,7 @@ import numpy as np
 
 from ..candidates import signed_rows
 from ..cluster import Provenance
+from ..collection import collector_paused
 from ..differs import KeyTexts
 from ..lsh import distinct, locate
 from ..minhash import MinHasher
@@ -172,6 +173,7 @@ class Index:
 
     # -- the public operations ------------------------------------------------------------
 
+    @collector_paused()
     def add(self, documents: Iterable[Document] | Batch) -> list[Match]:
         """Store ``documents`` and place each in a cluster; one :class:`Match` per document,
         embedded articles included, in input order. A document whose id is already stored
@@ -186,6 +188,7 @@ class Index:
         self._remember(rows, fresh.bands)
         return self._in_order(docs, batch, {**known, **matches})
 
+    @collector_paused()
     def query(self, documents: Iterable[Document] | Batch) -> list[Match]:
         """Where ``documents`` would go, without storing them. A document that would open
         a new cluster gets ``cluster_id=None``."""
