@@ -491,6 +491,20 @@ def bucket_pairs(members, bounds, max_bucket):
 
 
 @njit(cache=True)
+def pair_codes(first, second):
+    """``(smaller << 31) | larger`` of each pair ``first[i], second[i]`` of two different
+    positions (below ``2**31``), in order."""
+    out = np.empty(first.size, np.int64)
+    k = 0
+    for i in range(first.size):
+        a, b = first[i], second[i]
+        if a != b:
+            out[k] = (min(a, b) << 31) | max(a, b)
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True)
 def union(parent, edges):
     """Join the ends of every edge (``(m, 2)``) in the forest ``parent``, in place; a root
     is always the smallest node of its tree, so every parent is smaller than its child.

@@ -119,10 +119,11 @@ def locate(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
 def unique_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Distinct pairs ``(i, j)``, ``i < j``, of ``first``/``second`` (self-pairs dropped),
     sorted; each pair packed in one int64 while sorting (positions below ``2**31``)."""
-    a, b = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
-    keep = a != b
-    low, high = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-    codes = distinct((low << 31) | high)
+    codes = kernels.pair_codes(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
+    codes.sort()
+    keep = np.ones(codes.size, dtype=bool)
+    keep[1:] = codes[1:] != codes[:-1]
+    codes = codes[keep]
     return np.stack([codes >> 31, codes & ((1 << 31) - 1)], axis=1)
 
 

@@ -405,28 +405,33 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) 
         return
     markers = [plan.output("bands_map", k) for k in range(shards)]
     band, key, row = _read_partition(markers, (2 * partition, 2 * partition + 1), "band", "key", "row")
-    order = _bucket_order(band, key)
-    band, key, row = band[order], key[order], row[order]
-    starts = np.ones(row.size, dtype=bool)
-    starts[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
-    first, second = sorted_bucket_pairs(row, starts, plan.settings.max_bucket)
-    doc_mask = np.int64((1 << (_KIND_SHIFT - _DOC_SHIFT)) - 1)
-    pairs = unique_pairs((first >> _DOC_SHIFT) & doc_mask, (second >> _DOC_SHIFT) & doc_mask)
+    order, starts = _bucket_order(band, key)
+    del band, key
+    doc = (row[order] >> _DOC_SHIFT) & np.int64((1 << (_KIND_SHIFT - _DOC_SHIFT)) - 1)
+    del row, order
+    first, second = sorted_bucket_pairs(doc, starts, plan.settings.max_bucket)
+    del doc, starts
+    pairs = unique_pairs(first, second)
     ranges = plan.ranges(shards)
     part = pairs[:, 0] * ranges // max(total_docs, 1)
     _write_partitioned(out, part, ranges, first=pairs[:, 0], second=pairs[:, 1])
 
 
-def _bucket_order(band: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """The stable order of band entries by ``(band, key)``: one sort of the keys with the
-    band mixed in, unless two entries of different bands mix to one value (then a
-    lexicographic sort)."""
+def _bucket_order(band: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable order of band entries by ``(band, key)``, and which entries in that order
+    start a bucket: one sort of the keys with the band mixed in, unless two entries of
+    different bands mix to one value (then a lexicographic sort)."""
     mixed = key ^ (band.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
     order = bucket_order(mixed)
-    ranked, bands = mixed[order], band[order]
-    if ((ranked[1:] == ranked[:-1]) & (bands[1:] != bands[:-1])).any():
-        return np.lexsort((key, band))
-    return order
+    ranked = mixed[order]
+    del mixed
+    starts = np.ones(order.size, dtype=bool)
+    starts[1:] = ranked[1:] != ranked[:-1]
+    if (~starts[1:] & (band[order[1:]] != band[order[:-1]])).any():
+        order = np.lexsort((key, band))
+        ranked_band, ranked_key = band[order], key[order]
+        starts[1:] = (ranked_band[1:] != ranked_band[:-1]) | (ranked_key[1:] != ranked_key[:-1])
+    return order, starts
 
 
 # -- verify -----------------------------------------------------------------------------

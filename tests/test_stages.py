@@ -196,3 +196,25 @@ def test_a_stopped_staged_run_cleans_up_and_resumes(corpus, tmp_path, stop) -> N
     subprocess.run(command + ["--folder", str(folder)], env=env, check=True, capture_output=True)
     subprocess.run(command + ["--folder", str(tmp_path / "whole")], env=env, check=True, capture_output=True)
     assert read_rows(Plan(folder, Settings())) == read_rows(Plan(tmp_path / "whole", Settings()))
+
+
+def test_band_entries_are_bucketed_by_band_and_key_in_row_order() -> None:
+    import numpy as np
+
+    from dedup.stages import _bucket_order
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    band = rng.integers(0, 6, n).astype(np.int8)
+    key = rng.integers(0, 40, n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # many shared keys
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    for collide in (False, True):
+        if collide:  # two bands whose keys mix to one value: the order must still keep them apart
+            band[:2] = (1, 2)
+            mixed = np.array([1, 2], dtype=np.uint64) * mix  # what each band mixes into its keys
+            key[1] = key[0] ^ mixed[0] ^ mixed[1]
+        order, starts = _bucket_order(band, key)
+        expected = np.lexsort((key, band))
+        assert np.array_equal(order, expected)
+        b, k = band[expected], key[expected]
+        assert np.array_equal(starts[1:], (b[1:] != b[:-1]) | (k[1:] != k[:-1]))
