@@ -3,7 +3,9 @@ unit of work any executor runs (local processes, or Ray: :mod:`dedup.engines`).
 
 Every task reads files and writes files (atomically); an executor runs the tasks of a
 stage, and a task whose output exists is not run again, so a killed run resumes where
-it stopped. The result equals :func:`dedup.find_clusters` on the same documents.
+it stopped. Files that no task will read again are deleted as soon as the stage reading
+them is done (a stage whose readers are done is skipped on resuming). The result equals
+:func:`dedup.find_clusters` on the same documents.
 
 ``read``      documents -> ``raw/part-K.parquet`` shards (the driver streams the input once)
 ``templates`` per shard, the line keys of its documents among the first ``template_docs`` of
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -102,7 +105,7 @@ class Plan:
 
 _OUTPUTS = {
     "template_lines": ("templates", "lines-{:05d}.pkl"),
-    "sign": ("sign", "rows-{:05d}.npz"),
+    "sign": ("sign", "docs-{:05d}.parquet"),
     "df_map": ("df", "map-{:05d}/bounds.npy"),
     "df_reduce": ("df", "common-{:03d}.npy"),
     "df_flags": ("df", "flags-{:05d}.npy"),
@@ -236,8 +239,8 @@ def learn(plan: Plan, picked: list[int], strip: Stripper | None = None) -> None:
 
 def sign_task(plan: Plan, number: int) -> None:
     """Strip, normalize and sign one shard (its embedded articles split out too)."""
-    docs_path, rows_path = plan.path("sign", f"docs-{number:05d}.parquet"), plan.output("sign", number)
-    if _done(rows_path):
+    docs_path, rows_path = plan.output("sign", number), _rows_path(plan, number)
+    if _done(docs_path):
         return
     settings = plan.settings
     stripper = pickle.loads(plan.path("templates.pkl").read_bytes())
@@ -254,18 +257,23 @@ def sign_task(plan: Plan, number: int) -> None:
     if windows.size:
         firsts = np.flatnonzero(np.concatenate(([True], windows[1:] != windows[:-1])))
         ordinal[whole:] = np.arange(windows.size) - np.repeat(firsts, np.diff(np.append(firsts, windows.size)))
-    _save_table(docs_path, {
-        "id": [d.id for d in docs], "source": [d.source for d in docs], "date": [document_date(d) for d in docs],
-        "parent_id": [d.meta.get("parent_id") for d in docs],
-        "removed": [len(d.text) - len(stripped[d.id].body) for d in docs],
-        "capped": [len(stripped[d.id].body) > settings.max_chars for d in docs],
-    } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
     encoded = [key.encode("utf-8") for key in keys]
     _save_npy(plan.path("sign", f"keys-{number:05d}.utf8.npy"), np.frombuffer(b"".join(encoded), dtype=np.uint8))
     _save_npy(plan.path("sign", f"keys-{number:05d}.offsets.npy"), offsets_of([len(e) for e in encoded]))
     for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
         _save_npy(plan.path("sign", f"shingles-{number:05d}.{name}.npy"), array)
     _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=settings.bands.keys(rows))
+    _save_table(docs_path, {  # last: the task is done once it exists
+        "id": [d.id for d in docs], "source": [d.source for d in docs], "date": [document_date(d) for d in docs],
+        "parent_id": [d.meta.get("parent_id") for d in docs],
+        "removed": [len(d.text) - len(stripped[d.id].body) for d in docs],
+        "capped": [len(stripped[d.id].body) > settings.max_chars for d in docs],
+    } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
+
+
+def _rows_path(plan: Plan, number: int) -> Path:
+    """Band keys of the whole texts and windows of shard ``number`` (read by the bands stage)."""
+    return plan.path("sign", f"rows-{number:05d}.npz")
 
 
 def _partition(values: np.ndarray, partitions: int) -> np.ndarray:
@@ -386,7 +394,7 @@ def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
     out = plan.output("bands_map", number)
     if _done(out):
         return
-    with np.load(plan.output("sign", number)) as r:
+    with np.load(_rows_path(plan, number)) as r:
         owner, kind, ordinal, keys = r["owner"], r["kind"], r["ordinal"], r["keys"]
     row_id = (kind << _KIND_SHIFT) | ((owner + first_doc) << _DOC_SHIFT) | ordinal
     n, bands = keys.shape
@@ -702,30 +710,41 @@ def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
             picks = template_picks_of(plan, shards, strip)
             _dispatch(plan, executor, template_lines_task, "template_lines", [(plan, k, r) for k, r in picks.items()])
             executor(learn, [(plan, sorted(picks), strip)])
+        _remove(plan, "templates")
     with clock("sign"):
         _dispatch(plan, executor, sign_task, "sign", [(plan, k) for k in range(shards)])
         offsets = offsets_of([len(np.load(plan.path("sign", f"shingles-{k:05d}.words.npy"))) for k in range(shards)])
         _check_unique_ids(plan, shards)
+        if not plan.keep_objects:  # read again only to rebuild the documents
+            _remove(plan, "raw/part-*")
     report("sign", shards, shards)
     total = int(offsets[-1])
+    ranges = range(plan.ranges(shards))
     with clock("df"):
-        _dispatch(plan, executor, df_map_task, "df_map", [(plan, k) for k in range(shards)])
-        _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in partitions])
+        if not _all_done(plan, "df_reduce", partitions):
+            _dispatch(plan, executor, df_map_task, "df_map", [(plan, k) for k in range(shards)])
+            _dispatch(plan, executor, df_reduce_task, "df_reduce", [(plan, p, shards) for p in partitions])
+        _remove(plan, "df/map-*")
         _dispatch(plan, executor, df_flags_task, "df_flags", [(plan, k) for k in range(shards)])
     with clock("bands"):
-        _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
-        _dispatch(plan, executor, bands_reduce_task, "bands_reduce", [(plan, p, shards, total) for p in partitions])
-    ranges = range(plan.ranges(shards))
+        if not (_all_done(plan, "bands_reduce", partitions) or _all_done(plan, "verify", ranges)):
+            _dispatch(plan, executor, bands_map_task, "bands_map", [(plan, k, int(offsets[k])) for k in range(shards)])
+            _dispatch(plan, executor, bands_reduce_task, "bands_reduce",
+                      [(plan, p, shards, total) for p in partitions])
+        _remove(plan, "bands", "sign/rows-*")
     report("candidates", len(ranges), len(ranges))
     with clock("verify"):
         _dispatch(plan, executor, verify_task, "verify", [(plan, r, offsets) for r in ranges])
+        _remove(plan, "pairs")
     report("verify", len(ranges), len(ranges))
     with clock("cluster"):
         label_components(plan, total, len(ranges))
-        _dispatch(plan, executor, route_task, "route", [(plan, r) for r in ranges])
-        _dispatch(plan, executor, deal_task, "deal", [(plan, k, int(offsets[k])) for k in range(shards)])
-        tasks = _largest_first(plan, len(ranges))
-        _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in tasks])
+        if not _all_done(plan, "cluster", partitions):
+            _dispatch(plan, executor, route_task, "route", [(plan, r) for r in ranges])
+            _dispatch(plan, executor, deal_task, "deal", [(plan, k, int(offsets[k])) for k in range(shards)])
+            tasks = _largest_first(plan, len(ranges))
+            _dispatch(plan, executor, cluster_task, "cluster", [(plan, t, offsets) for t in tasks])
+        _remove(plan, "clusters/route-*", "clusters/deal-*")
         result = write_report(plan, shards)
     report("cluster", result["clusters"], result["clusters"])
     _save(plan.path("timings.json"), lambda temp: temp.write_text(json.dumps(seconds, indent=1)))
@@ -751,6 +770,22 @@ def _dispatch(plan: Plan, executor: Executor, function: Callable, task: str, arg
     todo = [a for a in arguments if not _done(plan.output(task, a[1]))]
     if todo:
         executor(function, todo)
+
+
+def _all_done(plan: Plan, task: str, numbers: Iterable[int]) -> bool:
+    return all(_done(plan.output(task, n)) for n in numbers)
+
+
+def _remove(plan: Plan, *patterns: str) -> None:
+    """Delete the files and folders of the run matching ``patterns``, once every task that
+    reads them is done: a 1M-document run writes ~20 GB of stage files, and those still
+    to be read stay in the page cache."""
+    for pattern in patterns:
+        for path in plan.folder.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def _check_manifest(plan: Plan) -> None:
