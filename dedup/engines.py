@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Callable, Iterable
 
 from .collection import collector_paused

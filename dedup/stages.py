@@ -48,6 +48,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from . import kernels
+from .boilerplate.templates import learn_from_lines, site_lines
 from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .collection import collector_paused
@@ -56,7 +57,6 @@ from .io import atomic_path, require
 from .lsh import bucket_order, distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
-from .boilerplate.templates import learn_from_lines, site_lines
 from .pipeline import (
     ChromeStripper,
     Deduplicator,
