@@ -285,9 +285,14 @@ def _partition(values: np.ndarray, partitions: int) -> np.ndarray:
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
+    """``array`` as a ``.npy`` file, its data written by Python's file object: ``np.save``
+    hands a real file to ``ndarray.tofile``, which turns a Ctrl-C arriving inside it into a
+    ``TypeError`` (and the stop into a crash)."""
     def write(temp: Path) -> None:
+        data = np.ascontiguousarray(array)
         with open(temp, "wb") as fh:
-            np.save(fh, array)
+            np.lib.format.write_array_header_1_0(fh, np.lib.format.header_data_from_array_1_0(data))
+            fh.write(memoryview(data).cast("B") if data.size else b"")
 
     _save(path, write)
 
