@@ -466,7 +466,7 @@ def bucket_pairs(members, bounds, max_bucket):
     count = 0
     for b in range(bounds.size - 1):
         s = bounds[b + 1] - bounds[b]
-        count += s * (s - 1) // 2 if s <= max_bucket else 2 * s - 3
+        count += s * (s - 1) // 2 if s <= max_bucket else max(2 * s - 3, 0)
     first = np.empty(count, dtype=np.int64)
     second = np.empty(count, dtype=np.int64)
     k = 0
@@ -501,7 +501,7 @@ def pair_codes(first, second):
         if a != b:
             out[k] = (min(a, b) << 31) | max(a, b)
             k += 1
-    return out[:k].copy()
+    return out[:k]
 
 
 @njit(cache=True)

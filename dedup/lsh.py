@@ -100,7 +100,10 @@ class Bands:
 def distinct(values: np.ndarray) -> np.ndarray:
     """The sorted distinct entries of a 1-d array: a sort and a mask (NumPy's ``unique``
     hashes first and is an order of magnitude slower on large integer arrays)."""
-    ordered = np.sort(np.asarray(values).ravel())
+    return _distinct_sorted(np.sort(np.asarray(values).ravel()))
+
+
+def _distinct_sorted(ordered: np.ndarray) -> np.ndarray:
     keep = np.ones(ordered.size, dtype=bool)
     keep[1:] = ordered[1:] != ordered[:-1]
     return ordered[keep]
@@ -120,10 +123,8 @@ def unique_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Distinct pairs ``(i, j)``, ``i < j``, of ``first``/``second`` (self-pairs dropped),
     sorted; each pair packed in one int64 while sorting (positions below ``2**31``)."""
     codes = kernels.pair_codes(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
-    codes.sort()
-    keep = np.ones(codes.size, dtype=bool)
-    keep[1:] = codes[1:] != codes[:-1]
-    codes = codes[keep]
+    codes.sort()  # in place: the codes are this call's own
+    codes = _distinct_sorted(codes)
     return np.stack([codes >> 31, codes & ((1 << 31) - 1)], axis=1)
 
 

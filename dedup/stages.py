@@ -70,7 +70,7 @@ from .pipeline import (
 )
 from .report.records import COLUMNS, parquet_schema
 from .shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
-from .verify import verify
+from .verify import common_values, verify
 
 #: ``run(function, argument_tuples)`` -> results in order; what an executor provides.
 Executor = Callable[[Callable, list[tuple]], list]
@@ -322,11 +322,9 @@ def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndar
 def _read_partition(markers: list[Path], partition: int | Sequence[int], *names: str) -> list[np.ndarray]:
     """The rows of ``partition`` of every map output (only they are read); for several
     partitions, those of the first of them in every output, then of the next..."""
-    spans = []
-    for p in [partition] if isinstance(partition, int) else partition:
-        for marker in markers:
-            bounds = np.load(marker)
-            spans.append((marker, int(bounds[p]), int(bounds[p + 1])))
+    bounds = [np.load(marker) for marker in markers]
+    spans = [(marker, int(b[p]), int(b[p + 1])) for p in ([partition] if isinstance(partition, int) else partition)
+             for marker, b in zip(markers, bounds)]
     return [_read_spans([(marker.with_name(f"{name}.npy"), lo, hi) for marker, lo, hi in spans]) for name in names]
 
 
@@ -369,8 +367,7 @@ def df_reduce_task(plan: Plan, partition: int, shards: int) -> None:
     if _done(out):
         return
     (values,) = _read_partition([plan.output("df_map", k) for k in range(shards)], partition, "values")
-    values, counts = np.unique(values, return_counts=True)
-    _save_npy(out, values[counts > plan.settings.common_df])
+    _save_npy(out, common_values(values, plan.settings.common_df))
 
 
 @lru_cache(maxsize=2)

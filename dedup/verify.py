@@ -66,12 +66,18 @@ class Scores:
         return Scores(self.shared[index], self.jaccard[index], self.containment[index], self.specific[index])
 
 
-def common_mask(shingles: ShingleSets, common_df: int) -> np.ndarray:
-    """Which entries of ``shingles.values`` are common: found in more than ``common_df`` documents."""
-    ranked = np.sort(shingles.values)
+def common_values(values: np.ndarray, common_df: int) -> np.ndarray:
+    """The distinct ``values`` found more than ``common_df`` times (each document holds a
+    shingle once: found in more than ``common_df`` documents), sorted."""
+    ranked = np.sort(values)
     starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
     df = np.diff(np.append(starts, ranked.size))
-    return member_mask(shingles.values, ranked[starts[df > common_df]])
+    return ranked[starts[df > common_df]]
+
+
+def common_mask(shingles: ShingleSets, common_df: int) -> np.ndarray:
+    """Which entries of ``shingles.values`` are common: found in more than ``common_df`` documents."""
+    return member_mask(shingles.values, common_values(shingles.values, common_df))
 
 
 def score_pairs(

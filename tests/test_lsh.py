@@ -67,7 +67,7 @@ def _reference_candidates(bands: Bands, signatures, eligible=None, max_bucket=10
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("max_bucket", [2, 3, 7, 100])
+@pytest.mark.parametrize("max_bucket", [0, 1, 2, 3, 7, 100])
 def test_candidates_equal_the_per_bucket_loop(seed: int, max_bucket: int) -> None:
     rng = np.random.default_rng(seed)
     # few distinct values per row: buckets of every size, within and across bands
