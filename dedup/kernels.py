@@ -36,6 +36,7 @@ PENDING = np.uint32(0xFFFFFFFC)  # a code point queued for a table entry: not bu
 TAG_SEPARATOR = 2
 TAG_DROPPED = 6
 _SPACE = 32
+_ZERO, _NINE = 48, 57  # ASCII digits
 _BYTE_BASE = np.uint64(0x100000001B3)
 _WORD_SEED = np.uint64(0x9E3779B97F4A7C15)
 _EMPTY = np.uint32(0xFFFFFFFF)
@@ -346,8 +347,9 @@ def word_hashes(cps, starts, table, pool):
 
 
 @njit(cache=True)
-def doc_keys(cps, starts, table, pool):
-    """The key text of every document as code points, words joined by one space.
+def doc_keys(cps, starts, table, pool, fold_digits):
+    """The key text of every document as code points, words joined by one space; with
+    ``fold_digits``, each run of ASCII digits in it becomes one ``0``.
 
     Returns ``offsets[0] == -1`` if some code point has no table entry yet.
     """
@@ -357,6 +359,7 @@ def doc_keys(cps, starts, table, pool):
     for d in range(starts.size - 1):
         begin = pos
         pending_space = False
+        in_digits = False
         for i in range(starts[d], starts[d + 1]):
             e = np.uint64(table[cps[i]])
             if e == np.uint64(0) or e == np.uint64(PENDING):
@@ -384,6 +387,14 @@ def doc_keys(cps, starts, table, pool):
                         out[pos] = _SPACE
                         pos += 1
                         pending_space = False
+                        in_digits = False
+                    if fold_digits and _ZERO <= c <= _NINE:
+                        if in_digits:
+                            continue
+                        in_digits = True
+                        c = np.uint32(_ZERO)
+                    else:
+                        in_digits = False
                     out[pos] = c
                     pos += 1
         offsets[d + 1] = pos

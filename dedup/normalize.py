@@ -210,10 +210,11 @@ def compiled(kernel, texts: Sequence[str], *args) -> list[tuple]:
     return [run_kernel(kernel, texts[lo:hi], *args) for lo, hi in chunks(texts)]
 
 
-def normalize_many(texts: Sequence[str]) -> list[str]:
-    """``[normalize(t) for t in texts]``, through the compiled path."""
+def normalize_many(texts: Sequence[str], fold_digits: bool = False) -> list[str]:
+    """``[normalize(t) for t in texts]``, through the compiled path; with ``fold_digits``,
+    each run of digits in a key becomes one ``0`` (every digit of a key is ASCII)."""
     keys: list[str] = []
-    for out, offsets in compiled(doc_keys, texts):
+    for out, offsets in compiled(doc_keys, texts, fold_digits):
         joined = out.tobytes().decode("utf-32-le", "surrogatepass")
         # offsets count code points, as str indices do
         keys.extend(joined[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1))

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.boilerplate.lines import norm_key, norm_keys
 from dedup.normalize import char_key, normalize, normalize_many, words
 
 
@@ -81,6 +82,17 @@ def _random_texts(seed: int, n: int, bmp_only: bool = False) -> list[str]:
 def test_compiled_keys_equal_reference_on_random_unicode(bmp_only: bool) -> None:
     texts = _random_texts(7 + bmp_only, 5000, bmp_only)
     assert normalize_many(texts) == [normalize(t) for t in texts]
+    assert norm_keys(texts) == [norm_key(t) for t in texts]
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ("عام ٢٠٢٥ و١٢ 34a5 x7", "عام 0 و0 0a0 x0"),  # every script's digits, runs inside words
+    ("١٢ ٣٤", "0 0"),  # a space ends a run
+    ("1,250.5", "0 0 0"),
+])
+def test_line_keys_fold_digit_runs(raw: str, key: str) -> None:
+    assert norm_keys([raw]) == [norm_key(raw)] == [key]
+    assert normalize_many([raw]) == [normalize(raw)]  # hashing keys keep their digits
 
 
 @settings(max_examples=300, deadline=None)

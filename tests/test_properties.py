@@ -27,6 +27,7 @@ from dedup import (
     read_documents,
 )
 from dedup.boilerplate import reconstruct, strip, strip_many
+from dedup.boilerplate.lines import norm_key, norm_keys
 from dedup.normalize import normalize, normalize_many
 from dedup.shingle import shingle, shingle_keys, window_rows
 
@@ -62,6 +63,7 @@ def _normalize_total(texts: list[str]) -> None:
     keys = normalize_many(texts)
     assert keys == [normalize(t) for t in texts]
     assert all(normalize(k) == k and "\n" not in k for k in keys)  # idempotent; one line each
+    assert norm_keys(texts) == [norm_key(t) for t in texts]  # digit runs folded by the kernel
 
 
 test_strip_reconstructs_any_text, test_strip_reconstructs_any_text_many = _fast_and_slow(_strip_reconstructs, TEXTS)

@@ -23,7 +23,7 @@ from .lexicon import LEXICON
 
 # ---------------------------------------------------------------- normalisation
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")  # the digits of a normalized key are ASCII
 KEY_CHARS = 240  # a line is matched by the key of its first KEY_CHARS characters
 PHRASE_WORDS = 60  # longer lines are paragraphs, never a post trailer or a comment form
 
@@ -34,11 +34,9 @@ def norm_key(s: str) -> str:
 
 
 def norm_keys(strings: list[str]) -> list[str]:
-    """:func:`norm_key` of many strings at once, through the compiled normalizer (keys hold
-    no newline, so the digit runs of all of them are replaced in one pass)."""
-    if not strings:
-        return []
-    return _DIGITS.sub("0", "\n".join(normalize_many(strings))).split("\n")
+    """:func:`norm_key` of many strings at once, through the compiled normalizer (which
+    folds the digit runs itself)."""
+    return normalize_many(strings, fold_digits=True)
 
 
 # ---------------------------------------------------------------- lexicon tables
