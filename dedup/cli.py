@@ -9,7 +9,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TextIO
+from typing import Callable, Iterable, Iterator, TextIO, TypeVar
 
 import click
 from rich.console import Console
@@ -19,12 +19,14 @@ from rich.text import Text
 
 from .index import Index, IndexSettingsError
 from .engines import ENGINES, executor_for
-from .io import Fields, InputError, ReadStats, atomic_path, read_documents
-from .model import Document, Match
+from .io import Fields, InputError, ReadStats, atomic_path, read_batches, read_documents
+from .model import Match
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
 from .stages import Plan, read_rows, run_stages
 from .report import record, render_html, render_text, write_csv, write_documents, write_jsonl, write_parquet
+
+T = TypeVar("T")
 
 _EMBEDDED = click.Choice(["split", "drop", "keep"])
 
@@ -87,20 +89,22 @@ class _StageProgress:
             self.tasks[stage] = self.display.add_task(stage, total=total)
         self.display.update(self.tasks[stage], completed=done, total=total)
 
-    def counted(self, items: Iterable[Document], stage: str = "read") -> Iterator[Document]:
-        """Pass ``items`` through, counting them as ``stage``."""
+    def counted(self, items: Iterable[T], stage: str = "read", size: Callable[[T], int] = lambda item: 1) -> Iterator[T]:
+        """Pass ``items`` through, counting them (``size`` documents each) as ``stage``."""
         task = self.display.add_task(stage, total=None)
-        n = 0
-        for n, item in enumerate(items, start=1):
-            if n % 500 == 0:
+        n = shown = 0
+        for item in items:
+            n += size(item)
+            if n - shown >= 500:
                 self.display.update(task, completed=n)
+                shown = n
             yield item
         self.display.update(task, completed=n, total=n)
 
 
-def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, on_error: str, skip_bad: bool, stats: ReadStats):
-    return read_documents(paths, fields=Fields(id_field, text_field), on_error="skip" if skip_bad else on_error,
-                          stats=stats)
+def _reader(paths: tuple[Path, ...], id_field: str, text_field: str, on_error: str, skip_bad: bool, stats: ReadStats,
+            read: Callable[..., Iterator] = read_documents) -> Iterator:
+    return read(paths, fields=Fields(id_field, text_field), on_error="skip" if skip_bad else on_error, stats=stats)
 
 
 def _write_errors(stats: ReadStats, path: Path | None) -> None:
@@ -252,7 +256,7 @@ def run(paths: tuple[Path, ...], output: Path | None, id_field: str, text_field:
     plan = Plan(folder, Settings(embedded=embedded), shard_docs=shard_docs)
     try:
         with _StageProgress(quiet) as progress:
-            docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
+            docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats, read_batches), size=len)
             counts = run_stages(plan, docs, executor_for(engine, workers, ray_address), progress,
                                 describe=stats.summary)
     except (InputError, DuplicateIdError, ValueError, ImportError) as err:

@@ -1,7 +1,10 @@
 """Reading documents from JSONL (plain, gzip or zstd), CSV, Parquet, ``.txt`` files and folders.
 
-Files are streamed: JSONL line by line, Parquet batch by batch, so memory does not
-grow with the size of a file.
+Files are streamed: JSONL a few megabytes of whole lines at a time, Parquet batch by
+batch, so memory does not grow with the size of a file. With pyarrow installed,
+:func:`read_batches` gives a JSONL chunk that Arrow's multithreaded JSON reader reads
+exactly as Python's would (one object per line, only the id, text and provenance fields,
+valid UTF-8, ids new and non-empty) as an Arrow table, never made into Python objects.
 
 Bad input stops the read with an :class:`InputError` naming ``file:line`` and the
 problem, unless ``on_error="skip"``: then the record is skipped and counted in the
@@ -23,6 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from .model import Document
 
@@ -93,25 +98,70 @@ def read_documents(
     ``on_error`` is ``"fail"`` (raise :class:`InputError`) or ``"skip"`` (count the
     problem in ``stats`` and go on). Duplicate ids are input errors too.
     """
+    for batch in _batches(paths, fields, on_error, stats, arrow=False):
+        yield from batch
+
+
+def read_batches(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    fields: Fields = Fields(),
+    on_error: str = "fail",
+    stats: ReadStats | None = None,
+) -> Iterator[list[Document] | Any]:
+    """The documents :func:`read_documents` yields, in order, in batches: lists of
+    :class:`Document`, and Arrow tables (:func:`document_table`'s columns) for the JSONL
+    chunks that Arrow reads exactly (none without pyarrow). For writers of Arrow files,
+    which then never turn those records into Python objects."""
+    yield from _batches(paths, fields, on_error, stats, arrow=True)
+
+
+def _batches(paths: str | Path | Sequence[str | Path], fields: Fields, on_error: str, stats: ReadStats | None,
+             arrow: bool) -> Iterator[list[Document] | Any]:
     if on_error not in ("fail", "skip"):
         raise ValueError(f"on_error must be 'fail' or 'skip', got {on_error!r}")
     stats = stats if stats is not None else ReadStats()
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # id -> where it was read
+    arrow = arrow and fields.id not in _PROVENANCE and fields.text not in _PROVENANCE and _arrow_json() is not None
     for path in _expand(paths, stats):
-        for location, record in _records(path, fields, stats):
-            try:
-                doc = record if isinstance(record, Document) else _document(record, fields)
-                if doc.id in seen:
-                    raise BadRecord("duplicate id", f"{doc.id!r} was first seen at {seen[doc.id]}")
-            except BadRecord as bad:
-                if on_error == "fail":
-                    raise InputError(location, str(bad)) from None
+        if _kind(path) != "jsonl":
+            yield from _accepted(_records(path, fields, stats), fields, on_error, stats, seen)
+            continue
+        for first, chunk in _jsonl_chunks(path):
+            table = _arrow_table(path, first, chunk, fields, seen) if arrow else None
+            if table is None:
+                yield from _accepted(_json_records(path, first, chunk, stats), fields, on_error, stats, seen)
+            else:
+                stats.read += table.num_rows
+                yield table
+
+
+def _accepted(records: Iterator[tuple[str, Any]], fields: Fields, on_error: str, stats: ReadStats,
+              seen: dict[str, str]) -> Iterator[list[Document]]:
+    """The good, new documents of ``records``, in lists of up to 1,000; a bad record raises
+    (after the documents before it) or is counted and skipped."""
+    batch: list[Document] = []
+    for location, record in records:
+        try:
+            doc = record if isinstance(record, Document) else _document(record, fields)
+            if doc.id in seen:
+                raise BadRecord("duplicate id", f"{doc.id!r} was first seen at {seen[doc.id]}")
+        except BadRecord as bad:
+            if on_error == "skip":
                 stats.skipped[bad.reason] += 1
                 stats.errors.append((location, str(bad)))
                 continue
-            seen[doc.id] = location
-            stats.read += 1
-            yield doc
+            if batch:
+                yield batch
+            raise InputError(location, str(bad)) from None
+        seen[doc.id] = location
+        stats.read += 1
+        batch.append(doc)
+        if len(batch) == 1000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @contextlib.contextmanager
@@ -187,18 +237,10 @@ def _open(path: Path) -> io.BufferedIOBase:
 
 
 def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str, Any]]:
+    """``(location, record)`` of each record of a file other than JSONL."""
     kind = _kind(path)
     if kind == "txt":
         yield str(path), Document(id=path.stem, text=_decode(path.read_bytes(), stats))
-    elif kind == "jsonl":
-        number = 0
-        try:
-            with _open(path) as fh:
-                for number, raw in enumerate(fh, start=1):
-                    if raw.strip():
-                        yield f"{path}:{number}", _parse_json(_decode(raw, stats))
-        except (OSError, EOFError) as err:  # truncated or corrupt compression
-            raise InputError(f"{path}:{number + 1}", f"cannot read past this line: {err}") from None
     elif kind == "parquet":
         yield from _parquet_records(path, fields)
     else:
@@ -227,6 +269,131 @@ def _parquet_records(path: Path, fields: Fields) -> Iterator[tuple[str, Any]]:
         for record in batch.to_pylist():
             row += 1
             yield f"{path}:row {row}", record
+
+
+_CHUNK_BYTES = 8 << 20  # JSONL read at a time: Arrow's reader parses a chunk on every core
+_PIECE_BYTES = 1 << 20  # read from the (decompressing) file at a time
+
+
+def _jsonl_chunks(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(number of its first line, bytes)`` of the JSONL file at ``path``, in chunks of
+    whole lines. A file that cannot be read to its end (truncated or corrupt compression)
+    gives the whole lines before the fault, then raises naming the first line not read."""
+    first, pending, size = 1, [], 0
+    with _open(path) as fh:
+        while True:
+            try:
+                piece = fh.read1(_PIECE_BYTES)  # what it decompressed before a fault comes through
+            except (OSError, EOFError) as err:
+                data = b"".join(pending)
+                whole = data[: data.rfind(b"\n") + 1]
+                if whole:
+                    yield first, whole
+                    first += whole.count(b"\n")
+                raise InputError(f"{path}:{first}", f"cannot read past this line: {err}") from None
+            pending.append(piece)
+            size += len(piece)
+            if size < _CHUNK_BYTES and piece:
+                continue
+            data = b"".join(pending)
+            end = data.rfind(b"\n") + 1 if piece else len(data)
+            if end:
+                yield first, data[:end]
+                first += data.count(b"\n", 0, end)
+            if not piece:
+                return
+            pending, size = [data[end:]], len(data) - end
+
+
+def _json_records(path: Path, first: int, chunk: bytes, stats: ReadStats) -> Iterator[tuple[str, Any]]:
+    """``(file:line, parsed record or BadRecord)`` of each non-blank line of ``chunk``."""
+    for number, raw in enumerate(chunk.split(b"\n"), start=first):
+        if raw.strip():
+            yield f"{path}:{number}", _parse_json(_decode(raw, stats))
+
+
+def _arrow_json() -> Any:
+    """pyarrow's JSON module, if pyarrow is installed."""
+    try:
+        return importlib.import_module("pyarrow.json")
+    except ImportError:
+        return None
+
+
+def _object_lines(body: bytes) -> int:
+    """The number of lines of ``body`` if every one starts with "{" and ends with "}"
+    (before a "\\r"), else 0. Arrow then reads one record per line, as the line-by-line
+    reader does (it would also read an object written over two lines, or two on one)."""
+    text = np.frombuffer(body, dtype=np.uint8)
+    newlines = np.flatnonzero(text == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.append(newlines, text.size) - 1  # each line's last byte (before its newline)
+    if not (starts <= ends).all() or not (text[starts] == 123).all():  # a blank line; one not starting with {
+        return 0
+    ends -= text[ends] == 13
+    return starts.size if (starts <= ends).all() and (text[ends] == 125).all() else 0
+
+
+def _arrow_table(path: Path, first: int, chunk: bytes, fields: Fields, seen: dict[str, str]) -> Any:
+    """The records of ``chunk`` (lines ``first``...) as a :func:`document_table`, read by
+    Arrow, when that gives exactly the documents the line-by-line reader gives and all of
+    them are good and new (then recorded in ``seen``); otherwise None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    body = chunk[:-1] if chunk.endswith(b"\n") else chunk
+    lines = _object_lines(body) if body else 0
+    if not lines:
+        return None
+    strings = pa.schema([(name, pa.string()) for name in (fields.text, *_PROVENANCE)])
+    try:
+        table = pj.read_json(pa.py_buffer(chunk), read_options=pj.ReadOptions(block_size=1 << 20),
+                             parse_options=pj.ParseOptions(explicit_schema=strings, unexpected_field_behavior="infer"))
+        table.validate(full=True)  # UTF-8 (the parser does not check it)
+    except pa.ArrowException:
+        return None
+    if table.num_rows != lines or set(table.column_names) - {fields.id, *strings.names}:
+        return None
+    ids = table[fields.id] if fields.id in table.column_names else None
+    if ids is None or ids.null_count or table[fields.text].null_count:
+        return None
+    if pa.types.is_integer(ids.type):
+        ids = ids.cast(pa.string())
+    elif not pa.types.is_string(ids.type) or pc.any(pc.equal(ids, "")).as_py():
+        return None
+    names = ids.to_pylist()
+    if len(set(names)) != len(names) or not seen.keys().isdisjoint(names):
+        return None
+    seen.update(zip(names, map(f"{path}:{{}}".format, range(first, first + lines))))
+    provenance = {k: pc.if_else(pc.equal(table[k], ""), None, table[k]) for k in _PROVENANCE}
+    return pa.table({"id": ids, "text": table[fields.text], **provenance,
+                     "meta": pa.repeat("{}", table.num_rows)}, schema=_table_schema())
+
+
+def _table_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.string()) for name in ("id", "text", *_PROVENANCE, "meta")])
+
+
+def document_table(documents: Sequence[Document]) -> Any:
+    """``documents`` as an Arrow table: id, text, source, url, date and meta (as JSON)."""
+    import pyarrow as pa
+
+    return pa.table({
+        "id": [d.id for d in documents], "text": [d.text for d in documents],
+        "source": [d.source for d in documents], "url": [d.url for d in documents],
+        "date": [d.date for d in documents],
+        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) if d.meta else "{}" for d in documents],
+    }, schema=_table_schema())
+
+
+def table_documents(table: Any) -> list[Document]:
+    """The documents of a :func:`document_table`."""
+    t = table.to_pydict()
+    return [Document(i, x, s, u, d, json.loads(m)) for i, x, s, u, d, m in
+            zip(t["id"], t["text"], t["source"], t["url"], t["date"], t["meta"])]
 
 
 def _parse_json(line: str) -> Any:

@@ -53,7 +53,7 @@ from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .collection import collector_paused
 from .differs import KeyTexts
-from .io import atomic_path, require
+from .io import atomic_path, document_table, require, table_documents
 from .lsh import bucket_order, distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
@@ -136,13 +136,14 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     _save(path, write)
 
 
-def _save_table(path: Path, columns: dict[str, list]) -> None:
-    """Write ``columns`` as Parquet, uncompressed: Snappy halves news text on disk, but
-    writing a raw shard took 2-3 times as long with it, and reading one back a third
-    longer (the read stage is one process)."""
+def _save_table(path: Path, columns: dict[str, list] | Any) -> None:
+    """Write ``columns`` (or an Arrow table) as Parquet, uncompressed: Snappy halves news
+    text on disk, but writing a raw shard took 2-3 times as long with it, and reading one
+    back a third longer (the read stage is one process)."""
     pq = require("pyarrow.parquet", "parquet", path)
     pa = require("pyarrow", "parquet", path)
-    _save(path, lambda temp: pq.write_table(pa.table(columns), temp, compression="none"))
+    table = pa.table(columns) if isinstance(columns, dict) else columns
+    _save(path, lambda temp: pq.write_table(table, temp, compression="none"))
 
 
 def _read_table(path: Path, columns: Sequence[str] | None = None) -> dict[str, list]:
@@ -159,41 +160,62 @@ def _parquet(path: Path, columns: Sequence[str] | None = None) -> Any:
 # -- read -------------------------------------------------------------------------------
 
 
-def write_shards(plan: Plan, documents: Iterable[Document], describe: Callable[[], str] = str) -> tuple[int, str]:
-    """Stream ``documents`` into ``raw/part-K.parquet`` shards; the number of shards and
-    ``describe()`` of the input once read (kept, so that a resumed run can tell it).
-    With shards from an earlier run present, the input is not read again."""
+def write_shards(plan: Plan, documents: Iterable[Document | list[Document] | Any],
+                 describe: Callable[[], str] = str) -> tuple[int, str]:
+    """Stream ``documents`` into ``raw/part-K.parquet`` shards of ``plan.shard_docs`` rows;
+    the number of shards and ``describe()`` of the input once read (kept, so that a
+    resumed run can tell it). ``documents`` may also come in batches: lists, or Arrow
+    tables (:func:`dedup.io.read_batches`). With shards from an earlier run present, the
+    input is not read again."""
     marker = plan.path("raw", "_shards.json")
     if _done(marker):
         kept = json.loads(marker.read_text())
         return kept["shards"], kept["input"]
-    count = 0
-    batch: list[Document] = []
-    for doc in documents:
-        batch.append(doc)
-        if len(batch) == plan.shard_docs:
-            _write_raw(plan, count, batch)
-            count, batch = count + 1, []
-    if batch or not count:
-        _write_raw(plan, count, batch)
-        count += 1
+    count, pending = 0, []  # Arrow tables not written yet
+
+    def write(final: bool) -> None:
+        nonlocal count, pending
+        whole = require("pyarrow", "parquet", marker).concat_tables(pending)
+        size = plan.shard_docs
+        end = whole.num_rows if final else whole.num_rows - whole.num_rows % size
+        for lo in range(0, end, size):
+            _save_table(plan.path("raw", f"part-{count:05d}.parquet"), whole.slice(lo, size))
+            count += 1
+        if final and not count:
+            _save_table(plan.path("raw", f"part-{count:05d}.parquet"), whole)
+            count += 1
+        pending = [whole.slice(end)]
+
+    for table in _tables(documents):
+        pending.append(table)
+        if sum(t.num_rows for t in pending) >= plan.shard_docs:
+            write(final=False)
+    pending.append(document_table([]))
+    write(final=True)
     note = describe()
     _save(marker, lambda temp: temp.write_text(json.dumps({"shards": count, "input": note}, ensure_ascii=False)))
     return count, note
 
 
-def _write_raw(plan: Plan, number: int, docs: list[Document]) -> None:
-    _save_table(plan.path("raw", f"part-{number:05d}.parquet"), {
-        "id": [d.id for d in docs], "text": [d.text for d in docs], "source": [d.source for d in docs],
-        "url": [d.url for d in docs], "date": [d.date for d in docs],
-        "meta": [json.dumps(dict(d.meta), ensure_ascii=False) if d.meta else "{}" for d in docs],
-    })
+def _tables(documents: Iterable[Document | list[Document] | Any]) -> Iterator[Any]:
+    """Arrow tables (:func:`dedup.io.document_table`) of ``documents``, in order."""
+    run: list[Document] = []
+    for item in documents:
+        if isinstance(item, Document):
+            run.append(item)
+            if len(run) < 1000:
+                continue
+            item, run = run, []
+        elif run:
+            yield document_table(run)
+            run = []
+        yield document_table(item) if isinstance(item, list) else item
+    if run:
+        yield document_table(run)
 
 
 def _raw_documents(plan: Plan, number: int) -> list[Document]:
-    t = _read_table(plan.path("raw", f"part-{number:05d}.parquet"))
-    return [Document(i, x, s, u, d, json.loads(m)) for i, x, s, u, d, m in
-            zip(t["id"], t["text"], t["source"], t["url"], t["date"], t["meta"])]
+    return table_documents(_parquet(plan.path("raw", f"part-{number:05d}.parquet")))
 
 
 # -- templates --------------------------------------------------------------------------

@@ -215,3 +215,94 @@ def test_on_error_skip_writes_every_skipped_record(tmp_path: Path) -> None:
     assert rows[0]["problem"].startswith("malformed JSON")
     failed = CliRunner().invoke(main, ["report", str(path), "-q"])
     assert failed.exit_code != 0 and "x.jsonl:2: malformed JSON" in failed.output
+
+
+# -- Arrow's JSON reader (read_batches) gives what the line-by-line reader gives --------
+
+_LINES = [  # each a case where Arrow's reader and json.loads line by line could part ways
+    '{"id": "a1", "text": "نص عربي", "source": "spa", "date": "2015-01-02 10:00:00"}',  # a date Arrow would type
+    '{"id": 12, "text": "int id"}',
+    '{"id": "b1", "text": "x", "source": ""}',  # empty provenance is no provenance
+    '{"id": "c1", "text": "x", "title": "extra field: meta"}',
+    '{"id": "c2", "text": "x\\ud800y"}',  # a lone surrogate
+    '{"id": "c3", "text": "esc \\/ \\" \\\\ \\t \\u00e9 \\ud83d\\ude00"}',
+    '{"id": "c4", "text": "one"}{"id": "c5", "text": "two on a line"}',
+    '{"id": "c6",',  # an object over two lines
+    '"text": "rest"}',
+    '{"id": "c7", "text": "and"}{"id": "c8", "text": "together"}\n{"id": "c9",\n"text": "as many rows as lines"}',
+    "",
+    "   ",
+    '{"id": "", "text": "empty id"}',
+    '{"id": "e1"}',
+    '{"id": "e2", "text": 5}',
+    '{"id": "a1", "text": "duplicate id"}',
+    '{"id": "e3", "text": "nan", "source": NaN}',
+    "[1, 2]",
+    '{"id": "d1", "text": "crlf line"}\r',
+    '{"id": "d2", "text": "dup key", "text": "second"}',
+]
+
+
+def _clean(i: int) -> str:
+    return json.dumps({"id": f"k{i}", "text": f"نص رقم {i} " * 20, "source": "site"}, ensure_ascii=False)
+
+
+def _read_both(path: Path, **options) -> tuple[list, ReadStats, list, ReadStats, int]:
+    """Documents and stats from read_documents and from read_batches (flattened), and how
+    many of read_batches' batches were Arrow tables."""
+    from dedup.io import read_batches, table_documents
+
+    slow, fast = ReadStats(), ReadStats()
+    docs = list(read_documents(path, stats=slow, **options))
+    batches = list(read_batches(path, stats=fast, **options))
+    flat = [d for b in batches for d in (b if isinstance(b, list) else table_documents(b))]
+    return docs, slow, flat, fast, sum(not isinstance(b, list) for b in batches)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_arrow_batches_equal_line_by_line_reading(tmp_path: Path, monkeypatch, suffix: str) -> None:
+    pytest.importorskip("pyarrow")
+    import dedup.io
+
+    monkeypatch.setattr(dedup.io, "_CHUNK_BYTES", 4096)  # many chunks: clean ones, and ones with each odd line
+    monkeypatch.setattr(dedup.io, "_PIECE_BYTES", 1024)
+    lines = []
+    for k, odd in enumerate([*_LINES, b'{"id": "u1", "text": "bad \xff utf-8"}']):
+        lines += [_clean(30 * k + j) for j in range(30)] + [odd]  # chunks of ~10 lines: one odd at most
+    lines += [_clean(1000 + j) for j in range(30)]
+    path = tmp_path / f"x{suffix}"
+    data = b"".join((x.encode() if isinstance(x, str) else x) + b"\n" for x in lines)
+    path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    docs, slow, flat, fast, tables = _read_both(path, on_error="skip")
+    assert flat == docs and len(docs) > 600
+    assert (fast.read, fast.skipped, fast.errors, fast.invalid_utf8) == (slow.read, slow.skipped, slow.errors, slow.invalid_utf8)
+    assert slow.invalid_utf8 == 1 and sum(slow.skipped.values()) >= 8
+    assert tables > 30  # clean chunks did go through Arrow
+
+
+def test_arrow_batches_stop_where_line_by_line_reading_stops(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from dedup.io import read_batches
+
+    path = _jsonl(tmp_path / "x.jsonl", [_clean(1), _clean(2), _clean(1)])
+    with pytest.raises(InputError) as slow:
+        list(read_documents(path))
+    with pytest.raises(InputError) as fast:
+        list(read_batches(path))
+    assert str(fast.value) == str(slow.value) == f"{path}:3: duplicate id: 'k1' was first seen at {path}:1"
+
+
+def test_staged_shards_from_arrow_batches_equal_those_from_documents(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from dedup import Settings
+    from dedup.io import read_batches
+    from dedup.stages import Plan, _raw_documents, write_shards
+
+    path = _jsonl(tmp_path / "x.jsonl", [_clean(i) for i in range(25)] + [_LINES[3]] + [_clean(i) for i in range(25, 50)])
+    shards = []
+    for name, documents in (("docs", read_documents(path)), ("batches", read_batches(path))):
+        plan = Plan(tmp_path / name, Settings(), shard_docs=7)
+        count, _ = write_shards(plan, documents)
+        shards.append([d for k in range(count) for d in _raw_documents(plan, k)])
+        assert count == 8
+    assert shards[0] == shards[1] == list(read_documents(path))
