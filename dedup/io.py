@@ -22,7 +22,8 @@ import io
 import json
 import os
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -127,13 +128,34 @@ def _batches(paths: str | Path | Sequence[str | Path], fields: Fields, on_error:
         if _kind(path) != "jsonl":
             yield from _accepted(_records(path, fields, stats), fields, on_error, stats, seen)
             continue
-        for first, chunk in _jsonl_chunks(path):
-            table = _arrow_table(path, first, chunk, fields, seen) if arrow else None
+        for first, chunk, parsed in _parsed_chunks(path, fields, arrow):
+            table = _admitted(path, first, parsed, seen) if parsed is not None else None
             if table is None:
                 yield from _accepted(_json_records(path, first, chunk, stats), fields, on_error, stats, seen)
             else:
                 stats.read += table.num_rows
                 yield table
+
+
+def _parsed_chunks(path: Path, fields: Fields, arrow: bool) -> Iterator[tuple[int, bytes, Any]]:
+    """:func:`_jsonl_chunks` of ``path``, each with :func:`_arrow_table` of it (None without
+    ``arrow``), parsed on two threads a couple of chunks ahead (Arrow runs without the GIL),
+    while the caller writes what came before."""
+    if not arrow:
+        yield from ((first, chunk, None) for first, chunk in _jsonl_chunks(path))
+        return
+    with ThreadPoolExecutor(2) as pool:
+        ahead: deque = deque()
+        try:
+            for first, chunk in _jsonl_chunks(path):
+                ahead.append((first, chunk, pool.submit(_arrow_table, chunk, fields)))
+                if len(ahead) > 2:
+                    first, chunk, parsed = ahead.popleft()
+                    yield first, chunk, parsed.result()
+        except InputError:  # what was read before a fault comes through first
+            yield from ((first, chunk, parsed.result()) for first, chunk, parsed in ahead)
+            raise
+        yield from ((first, chunk, parsed.result()) for first, chunk, parsed in ahead)
 
 
 def _accepted(records: Iterator[tuple[str, Any]], fields: Fields, on_error: str, stats: ReadStats,
@@ -334,10 +356,9 @@ def _object_lines(body: bytes) -> int:
     return starts.size if (starts <= ends).all() and (text[ends] == 125).all() else 0
 
 
-def _arrow_table(path: Path, first: int, chunk: bytes, fields: Fields, seen: dict[str, str]) -> Any:
-    """The records of ``chunk`` (lines ``first``...) as a :func:`document_table`, read by
-    Arrow, when that gives exactly the documents the line-by-line reader gives and all of
-    them are good and new (then recorded in ``seen``); otherwise None."""
+def _arrow_table(chunk: bytes, fields: Fields) -> Any:
+    """The records of ``chunk`` as a :func:`document_table`, read by Arrow, when that gives
+    exactly the documents the line-by-line reader would, each good; otherwise None."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.json as pj
@@ -362,13 +383,19 @@ def _arrow_table(path: Path, first: int, chunk: bytes, fields: Fields, seen: dic
         ids = ids.cast(pa.string())
     elif not pa.types.is_string(ids.type) or pc.any(pc.equal(ids, "")).as_py():
         return None
-    names = ids.to_pylist()
-    if len(set(names)) != len(names) or not seen.keys().isdisjoint(names):
-        return None
-    seen.update(zip(names, map(f"{path}:{{}}".format, range(first, first + lines))))
     provenance = {k: pc.if_else(pc.equal(table[k], ""), None, table[k]) for k in _PROVENANCE}
     return pa.table({"id": ids, "text": table[fields.text], **provenance,
                      "meta": pa.repeat("{}", table.num_rows)}, schema=_table_schema())
+
+
+def _admitted(path: Path, first: int, table: Any, seen: dict[str, str]) -> Any:
+    """``table`` (lines ``first``... of ``path``) if its ids are distinct and new (then
+    recorded in ``seen``), else None."""
+    names = table["id"].to_pylist()
+    if len(set(names)) != len(names) or not seen.keys().isdisjoint(names):
+        return None
+    seen.update(zip(names, map(f"{path}:{{}}".format, range(first, first + len(names)))))
+    return table
 
 
 def _table_schema() -> Any:
