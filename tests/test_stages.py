@@ -218,3 +218,17 @@ def test_band_entries_are_bucketed_by_band_and_key_in_row_order() -> None:
         assert np.array_equal(order, expected)
         b, k = band[expected], key[expected]
         assert np.array_equal(starts[1:], (b[1:] != b[:-1]) | (k[1:] != k[:-1]))
+
+
+def test_a_run_read_through_arrow_equals_the_in_memory_run(corpus, expected, tmp_path) -> None:
+    pytest.importorskip("pyarrow")
+    from dedup.io import read_batches
+    from dedup.report.records import rows
+
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, corpus)
+    batches = list(read_batches(source))
+    assert any(not isinstance(b, list) for b in batches)  # the Arrow path was taken
+    plan = _small_plan(tmp_path / "run")
+    run_stages(plan, batches, local_executor(1))
+    assert read_rows(plan) == list(rows(expected))
