@@ -259,7 +259,7 @@ def _open(path: Path) -> io.BufferedIOBase:
 
 
 def _records(path: Path, fields: Fields, stats: ReadStats) -> Iterator[tuple[str, Any]]:
-    """``(location, record)`` of each record of a file other than JSONL."""
+    """``(location, record)`` of each record of a text, Parquet or CSV file."""
     kind = _kind(path)
     if kind == "txt":
         yield str(path), Document(id=path.stem, text=_decode(path.read_bytes(), stats))

@@ -714,11 +714,12 @@ def _doc_table(plan: Plan, shards: int) -> dict[str, list]:
 
 
 @collector_paused()
-def run_stages(plan: Plan, documents: Iterable[Document], executor: Executor,
+def run_stages(plan: Plan, documents: Iterable[Document | list[Document] | Any], executor: Executor,
                progress: Callable[[str, int, int], None] | None = None, strip: Stripper | None = None,
                describe: Callable[[], str] = str) -> dict[str, Any]:
-    """Run every stage (skipping finished tasks); the run's counts, the number of shards,
-    and ``describe()`` of the input (see :func:`write_shards`)."""
+    """Run every stage (skipping finished tasks) on ``documents`` (or batches of them, see
+    :func:`write_shards`); the run's counts, the number of shards, and ``describe()`` of the
+    input."""
     report = progress or (lambda stage, done, total: None)
     _check_manifest(plan)
     for stale in plan.folder.rglob(".part-*"):  # left by a killed run (one run per folder at a time)
