@@ -610,24 +610,39 @@ def _table_size(n):
 
 
 @njit(cache=True)
+def _hash_table(n):
+    """An empty open-addressing table for ``n`` uint64 values: keys, and each slot's id
+    (-1: empty)."""
+    size = _table_size(n)
+    return np.empty(size, np.uint64), np.full(size, -1, np.int64)
+
+
+@njit(cache=True)
+def _slot(keys, slot_id, v):
+    """The slot of ``v`` in the table ``(keys, slot_id)``: where it is, or the empty slot
+    where it goes."""
+    mask = np.uint64(keys.size - 1)
+    at = fmix64(v) & mask
+    while slot_id[at] >= 0 and keys[at] != v:
+        at = (at + np.uint64(1)) & mask
+    return at
+
+
+@njit(cache=True)
 def entry_ids(values, offsets, rows):
     """Dense ids of the values of ``rows`` (their entries row after row; equal values,
     equal ids), and how many ids there are."""
     total = 0
     for r in rows:
         total += offsets[r + 1] - offsets[r]
-    mask = np.uint64(_table_size(total) - 1)
-    keys = np.empty(mask + np.uint64(1), np.uint64)
-    slot_id = np.full(mask + np.uint64(1), -1, np.int64)
+    keys, slot_id = _hash_table(total)
     ids = np.empty(total, np.int64)
     n = 0
     e = 0
     for r in rows:
         for p in range(offsets[r], offsets[r + 1]):
             v = values[p]
-            at = fmix64(v) & mask
-            while slot_id[at] >= 0 and keys[at] != v:
-                at = (at + np.uint64(1)) & mask
+            at = _slot(keys, slot_id, v)
             if slot_id[at] < 0:
                 keys[at] = v
                 slot_id[at] = n
@@ -641,22 +656,14 @@ def entry_ids(values, offsets, rows):
 def member_mask(values, members):
     """Whether each of ``values`` is one of the distinct ``members`` (an open-addressing
     table of the members, probed once per value)."""
-    mask = np.uint64(_table_size(members.size) - 1)
-    keys = np.empty(mask + np.uint64(1), np.uint64)
-    used = np.zeros(mask + np.uint64(1), np.bool_)
+    keys, slot_id = _hash_table(members.size)
     for v in members:
-        at = fmix64(v) & mask
-        while used[at]:
-            at = (at + np.uint64(1)) & mask
+        at = _slot(keys, slot_id, v)
         keys[at] = v
-        used[at] = True
+        slot_id[at] = 0
     out = np.empty(values.size, np.bool_)
     for i in range(values.size):
-        v = values[i]
-        at = fmix64(v) & mask
-        while used[at] and keys[at] != v:
-            at = (at + np.uint64(1)) & mask
-        out[i] = used[at]
+        out[i] = slot_id[_slot(keys, slot_id, values[i])] >= 0
     return out
 
 
