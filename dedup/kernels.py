@@ -668,6 +668,103 @@ def member_mask(values, members):
 
 
 @njit(cache=True)
+def _spread(values, target):
+    """``values`` spread over ``2**bits`` buckets by their hash, each holding about
+    ``target`` (equal values share a bucket; positions ascend within one): the positions
+    and the values in bucket order, where each bucket starts, and the largest size."""
+    n = values.size
+    bits = 0
+    while bits < 20 and (n >> bits) > target:
+        bits += 1
+    starts = np.zeros((1 << bits) + 1, np.int64)
+    bucket = np.empty(n, np.int64)
+    for i in range(n):
+        b = np.int64(fmix64(np.uint64(values[i])) >> np.uint64(63 - bits) >> np.uint64(1))
+        bucket[i] = b
+        starts[b + 1] += 1
+    largest = 0
+    for b in range(1 << bits):
+        largest = max(largest, starts[b + 1])
+        starts[b + 1] += starts[b]
+    positions = np.empty(n, np.int64)
+    spread = np.empty(n, values.dtype)
+    fill = starts[:-1].copy()
+    for i in range(n):
+        at = fill[bucket[i]]
+        positions[at] = i
+        spread[at] = values[i]
+        fill[bucket[i]] += 1
+    return positions, spread, starts, largest
+
+
+@njit(cache=True)
+def bucket_runs(keys):
+    """Rows grouped by equal ``keys``, ascending within a group, and which entries of that
+    order start a group; groups come in no particular order. Keys are spread by hash
+    over cache-sized buckets (:func:`_spread`), each grouped through a small table."""
+    n = keys.size
+    positions, spread, starts, largest = _spread(keys, 4096)
+    table, slot_id = _hash_table(largest)
+    group = np.empty(largest, np.int64)
+    sizes = np.empty(largest + 1, np.int64)
+    order = np.empty(n, np.int64)
+    first = np.zeros(n, np.bool_)
+    for b in range(starts.size - 1):
+        lo, hi = starts[b], starts[b + 1]
+        size = _table_size(hi - lo)
+        t, ids = table[:size], slot_id[:size]
+        ids[:] = -1
+        m = 0
+        for i in range(lo, hi):
+            v = spread[i]
+            at = _slot(t, ids, v)
+            if ids[at] < 0:
+                t[at] = v
+                ids[at] = m
+                sizes[m + 1] = 0
+                m += 1
+            group[i - lo] = ids[at]
+            sizes[group[i - lo] + 1] += 1
+        sizes[0] = lo
+        for g in range(m):
+            first[sizes[g]] = True
+            sizes[g + 1] += sizes[g]
+        for i in range(lo, hi):
+            g = group[i - lo]
+            order[sizes[g]] = positions[i]
+            sizes[g] += 1
+    return order, first
+
+
+@njit(cache=True)
+def frequent_values(values, above):
+    """The distinct ``values`` found more than ``above`` times, sorted. The values are
+    spread by their hash over buckets of a few thousand (:func:`_spread`), each counted
+    in a small table that stays in cache."""
+    spread, starts, largest = _spread(values, 4096)[1:]
+    all_keys, all_counts = _hash_table(largest)
+    need = max(above, 0) + 1  # the count at which a value is found
+    found = np.empty(values.size, values.dtype)
+    k = 0
+    for b in range(starts.size - 1):
+        lo, hi = starts[b], starts[b + 1]
+        size = _table_size(hi - lo)
+        keys, counts = all_keys[:size], all_counts[:size]
+        counts[:] = -1
+        for i in range(lo, hi):
+            v = spread[i]
+            at = _slot(keys, counts, v)
+            if counts[at] < 0:
+                keys[at] = v
+                counts[at] = 0
+            counts[at] += 1
+            if counts[at] == need:
+                found[k] = v
+                k += 1
+    return np.sort(found[:k])
+
+
+@njit(cache=True)
 def group_by(keys, n_keys, items):
     """``items`` grouped by ``keys`` (each in ``0..n_keys-1``), in order within a key, and
     where each key's items start (``n_keys + 1`` offsets)."""

@@ -137,41 +137,17 @@ def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.nda
     """
     n, bands = keys.shape
     members = np.empty(n * bands, dtype=np.int64)
-    ranked = np.empty(n * bands, dtype=_U64)
+    starts_bucket = np.empty(n * bands, dtype=bool)
     for band in range(bands):
-        rows = bucket_order(np.ascontiguousarray(keys[:, band]))
+        rows, first = kernels.bucket_runs(np.ascontiguousarray(keys[:, band]))
         members[band * n : (band + 1) * n] = rows
-        ranked[band * n : (band + 1) * n] = keys[rows, band]
-    starts_bucket = np.ones(ranked.size, dtype=bool)
-    starts_bucket[1:] = ranked[1:] != ranked[:-1]
-    starts_bucket[::n] = True  # every band starts afresh
+        starts_bucket[band * n : (band + 1) * n] = first
     return sorted_bucket_pairs(members, starts_bucket, max_bucket)
 
 
-def bucket_order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")`` of uint64 ``keys``, faster: the row numbers are
-    packed into the low bits of the keys and the packed values sorted. Runs of keys that
-    differ only in those bits (rare: they are hashes) are put in order afterwards, each
-    within its own place."""
-    n = keys.size
-    low = _U64((1 << max(int(n - 1).bit_length(), 1)) - 1)
-    packed = (keys & ~low) | np.arange(n, dtype=_U64)
-    packed.sort()
-    rows = (packed & low).astype(np.int64)
-    ranked = keys[rows]
-    high = packed & ~low
-    mixed = (high[1:] == high[:-1]) & (ranked[1:] != ranked[:-1])
-    if mixed.any():  # the runs of one high part holding two keys or more (high is sorted)
-        shared = np.unique(high[1:][mixed])
-        at = np.concatenate([np.arange(lo, hi) for lo, hi in
-                             zip(np.searchsorted(high, shared), np.searchsorted(high, shared, side="right"))])
-        rows[at] = rows[at][np.lexsort((rows[at], ranked[at]))]
-    return rows
-
-
 def sorted_bucket_pairs(members: np.ndarray, starts_bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs within buckets laid out one after another: ``starts_bucket`` flags the first
-    entry of each bucket, whose ``members`` come in row order. A bucket of at most
+    """Pairs within buckets laid out one after another (:func:`dedup.kernels.bucket_runs`):
+    ``starts_bucket`` flags the first entry of each bucket, whose ``members`` come in row order. A bucket of at most
     ``max_bucket`` members gives all its pairs; a larger one a star from its first member
     and a chain through the rest."""
     bounds = np.append(np.flatnonzero(starts_bucket), starts_bucket.size)

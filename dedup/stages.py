@@ -54,7 +54,7 @@ from .cluster import Provenance, cluster
 from .collection import collector_paused
 from .differs import KeyTexts
 from .io import atomic_path, document_table, require, table_documents
-from .lsh import bucket_order, distinct, sorted_bucket_pairs, unique_pairs
+from .lsh import distinct, sorted_bucket_pairs, unique_pairs
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member
 from .pipeline import (
@@ -450,15 +450,12 @@ def bands_reduce_task(plan: Plan, partition: int, shards: int, total_docs: int) 
 
 
 def _bucket_order(band: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The stable order of band entries by ``(band, key)``, and which entries in that order
-    start a bucket: one sort of the keys with the band mixed in, unless two entries of
-    different bands mix to one value (then a lexicographic sort)."""
+    """The entries grouped by ``(band, key)``, in their order within a group, and which
+    entries of that order start a group: one grouping of the keys with the band mixed in,
+    unless two entries of different bands mix to one value (then a lexicographic sort)."""
     mixed = key ^ (band.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    order = bucket_order(mixed)
-    ranked = mixed[order]
+    order, starts = kernels.bucket_runs(mixed)
     del mixed
-    starts = np.ones(order.size, dtype=bool)
-    starts[1:] = ranked[1:] != ranked[:-1]
     if (~starts[1:] & (band[order[1:]] != band[order[:-1]])).any():
         order = np.lexsort((key, band))
         ranked_band, ranked_key = band[order], key[order]

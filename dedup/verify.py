@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import member_mask, pair_overlaps
+from .kernels import frequent_values, member_mask, pair_overlaps
 from .shingle import ShingleSets
 
 
@@ -69,10 +69,7 @@ class Scores:
 def common_values(values: np.ndarray, common_df: int) -> np.ndarray:
     """The distinct ``values`` found more than ``common_df`` times (each document holds a
     shingle once: found in more than ``common_df`` documents), sorted."""
-    ranked = np.sort(values)
-    starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
-    df = np.diff(np.append(starts, ranked.size))
-    return ranked[starts[df > common_df]]
+    return frequent_values(np.asarray(values), common_df)
 
 
 def common_mask(shingles: ShingleSets, common_df: int) -> np.ndarray:

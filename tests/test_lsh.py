@@ -1,7 +1,9 @@
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
-from dedup.lsh import Bands, bucket_order, collision_probability, optimal_bands
+from dedup.lsh import Bands, collision_probability, optimal_bands
 from dedup.minhash import MinHasher
 from dedup.shingle import shingle
 
@@ -85,11 +87,18 @@ def test_no_or_one_document() -> None:
     assert Bands(4, 2).candidates(np.zeros((1, 8), dtype=np.uint32)).shape == (0, 2)
 
 
-def test_bucket_order_is_the_stable_argsort() -> None:
+def test_bucket_runs_group_equal_keys_with_rows_ascending() -> None:
+    from dedup.kernels import bucket_runs
+
     rng = np.random.default_rng(7)
-    for n in (1, 2, 3, 17, 1000):
+    for n in (0, 1, 2, 3, 17, 1000, 40_000):  # the largest spreads over many buckets
         keys = rng.integers(0, 2**64, n, dtype=np.uint64)
-        keys[rng.integers(0, n, n // 2)] = keys[0]  # buckets of many rows
-        assert np.array_equal(bucket_order(keys), np.argsort(keys, kind="stable"))
-        keys[1::2] ^= np.uint64(1)  # keys that differ only in the bits the rows are packed into
-        assert np.array_equal(bucket_order(keys), np.argsort(keys, kind="stable"))
+        if n:
+            keys[rng.integers(0, n, n // 2)] = keys[rng.integers(0, n, n // 2)]  # groups of many rows
+        order, first = bucket_runs(keys)
+        assert np.array_equal(np.sort(order), np.arange(n))
+        bounds = np.append(np.flatnonzero(first), n)
+        groups = [order[lo:hi] for lo, hi in pairwise(bounds)]
+        assert all(lo < hi for lo, hi in pairwise(bounds))
+        assert all((keys[g] == keys[g[0]]).all() and (np.diff(g) > 0).all() for g in groups)
+        assert len(groups) == np.unique(keys).size  # one group per distinct key

@@ -274,3 +274,17 @@ def test_common_mask_counts_documents_like_numpy() -> None:
         expected = np.isin(s.values, values[counts > common_df])
         assert np.array_equal(common_mask(s, common_df), expected)
     assert not member_mask(s.values, np.zeros(0, dtype=np.uint64)).any()
+
+
+def test_common_values_equal_numpy_counts_over_many_buckets() -> None:
+    from dedup.verify import common_values
+
+    rng = np.random.default_rng(4)
+    rare = rng.integers(0, 2**64, 60_000, dtype=np.uint64)
+    repeated = np.repeat(rare[:3_000], rng.integers(1, 9, 3_000))  # counts around the cut
+    values = np.concatenate([rare, repeated, np.full(5_000, 7, dtype=np.uint64)])  # one value everywhere
+    rng.shuffle(values)
+    distinct, counts = np.unique(values, return_counts=True)
+    for above in (-1, 0, 3, 5, 4_999, 5_000):
+        assert np.array_equal(common_values(values, above), distinct[counts > above])
+    assert common_values(np.zeros(0, dtype=np.uint64), 1).size == 0
