@@ -678,7 +678,7 @@ def _spread(values, target):
         bits += 1
     starts = np.zeros((1 << bits) + 1, np.int64)
     bucket = np.empty(n, np.int64)
-    for i in range(n):
+    for i in range(n):  # the top ``bits`` of the hash, in two shifts (a shift by 64 is undefined)
         b = np.int64(fmix64(np.uint64(values[i])) >> np.uint64(63 - bits) >> np.uint64(1))
         bucket[i] = b
         starts[b + 1] += 1
@@ -698,6 +698,14 @@ def _spread(values, target):
 
 
 @njit(cache=True)
+def _cleared(keys, slot_id, n):
+    """The first slots of the table ``(keys, slot_id)`` that hold ``n`` values, emptied."""
+    size = _table_size(n)
+    slot_id[:size] = -1
+    return keys[:size], slot_id[:size]
+
+
+@njit(cache=True)
 def bucket_runs(keys):
     """Rows grouped by equal ``keys``, ascending within a group, and which entries of that
     order start a group; groups come in no particular order. Keys are spread by hash
@@ -711,9 +719,7 @@ def bucket_runs(keys):
     first = np.zeros(n, np.bool_)
     for b in range(starts.size - 1):
         lo, hi = starts[b], starts[b + 1]
-        size = _table_size(hi - lo)
-        t, ids = table[:size], slot_id[:size]
-        ids[:] = -1
+        t, ids = _cleared(table, slot_id, hi - lo)
         m = 0
         for i in range(lo, hi):
             v = spread[i]
@@ -748,9 +754,7 @@ def frequent_values(values, above):
     k = 0
     for b in range(starts.size - 1):
         lo, hi = starts[b], starts[b + 1]
-        size = _table_size(hi - lo)
-        keys, counts = all_keys[:size], all_counts[:size]
-        counts[:] = -1
+        keys, counts = _cleared(all_keys, all_counts, hi - lo)
         for i in range(lo, hi):
             v = spread[i]
             at = _slot(keys, counts, v)

@@ -147,8 +147,8 @@ def _bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.nda
 
 def sorted_bucket_pairs(members: np.ndarray, starts_bucket: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs within buckets laid out one after another (:func:`dedup.kernels.bucket_runs`):
-    ``starts_bucket`` flags the first entry of each bucket, whose ``members`` come in row order. A bucket of at most
-    ``max_bucket`` members gives all its pairs; a larger one a star from its first member
-    and a chain through the rest."""
+    ``starts_bucket`` flags the first entry of each bucket, whose ``members`` come in row
+    order. A bucket of at most ``max_bucket`` members gives all its pairs; a larger one a
+    star from its first member and a chain through the rest."""
     bounds = np.append(np.flatnonzero(starts_bucket), starts_bucket.size)
     return kernels.bucket_pairs(np.asarray(members, dtype=np.int64), bounds, max_bucket)
