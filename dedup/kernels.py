@@ -629,6 +629,17 @@ def _slot(keys, slot_id, v):
 
 
 @njit(cache=True)
+def _insert(keys, slot_id, v, new_id):
+    """The slot of ``v`` in the table ``(keys, slot_id)``, where it is put with id
+    ``new_id`` if it was not there yet (then ``slot_id[slot] == new_id``)."""
+    at = _slot(keys, slot_id, v)
+    if slot_id[at] < 0:
+        keys[at] = v
+        slot_id[at] = new_id
+    return at
+
+
+@njit(cache=True)
 def entry_ids(values, offsets, rows):
     """Dense ids of the values of ``rows`` (their entries row after row; equal values,
     equal ids), and how many ids there are."""
@@ -641,11 +652,8 @@ def entry_ids(values, offsets, rows):
     e = 0
     for r in rows:
         for p in range(offsets[r], offsets[r + 1]):
-            v = values[p]
-            at = _slot(keys, slot_id, v)
-            if slot_id[at] < 0:
-                keys[at] = v
-                slot_id[at] = n
+            at = _insert(keys, slot_id, values[p], n)
+            if slot_id[at] == n:
                 n += 1
             ids[e] = slot_id[at]
             e += 1
@@ -658,9 +666,7 @@ def member_mask(values, members):
     table of the members, probed once per value)."""
     keys, slot_id = _hash_table(members.size)
     for v in members:
-        at = _slot(keys, slot_id, v)
-        keys[at] = v
-        slot_id[at] = 0
+        _insert(keys, slot_id, v, 0)
     out = np.empty(values.size, np.bool_)
     for i in range(values.size):
         out[i] = slot_id[_slot(keys, slot_id, values[i])] >= 0
@@ -722,11 +728,8 @@ def bucket_runs(keys):
         t, ids = _cleared(table, slot_id, hi - lo)
         m = 0
         for i in range(lo, hi):
-            v = spread[i]
-            at = _slot(t, ids, v)
-            if ids[at] < 0:
-                t[at] = v
-                ids[at] = m
+            at = _insert(t, ids, spread[i], m)
+            if ids[at] == m:
                 sizes[m + 1] = 0
                 m += 1
             group[i - lo] = ids[at]
@@ -756,14 +759,10 @@ def frequent_values(values, above):
         lo, hi = starts[b], starts[b + 1]
         keys, counts = _cleared(all_keys, all_counts, hi - lo)
         for i in range(lo, hi):
-            v = spread[i]
-            at = _slot(keys, counts, v)
-            if counts[at] < 0:
-                keys[at] = v
-                counts[at] = 0
+            at = _insert(keys, counts, spread[i], 0)
             counts[at] += 1
             if counts[at] == need:
-                found[k] = v
+                found[k] = spread[i]
                 k += 1
     return np.sort(found[:k])
 
