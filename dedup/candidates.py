@@ -12,39 +12,47 @@ exact.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from .lsh import Bands, unique_pairs
+from .lsh import Bands, key_pairs, unique_pairs
 from .minhash import MinHasher
-from .shingle import window_rows
+from .shingle import offsets_of, window_rows
 
 _WINDOW_DOCS = 2000  # documents whose windows are shingled and signed together
 
 
-def signed_rows(
-    keys: Sequence[str],
-    signatures: np.ndarray,
-    eligible: np.ndarray,
-    hasher: MinHasher,
-    ngram: int,
-    window: int,
-    leads_only: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The rows LSH bands: each eligible document's signature, then the signatures of its
-    lead and windows (:func:`windows`); and the position of the document each row belongs to."""
-    n = len(keys)
-    blocks, owners = [signatures[eligible]], [np.flatnonzero(eligible)]
-    for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
-        block = [k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])]
-        values, offsets, owner = window_rows(block, ngram, window, leads_only)
-        blocks.append(hasher.sign_rows(values, offsets))
-        owners.append(owner + lo)
-    return np.vstack(blocks), np.concatenate(owners)
+@dataclass(frozen=True)
+class BandRows:
+    """The band keys of the rows LSH buckets, ``(rows, bands)`` uint64: each eligible
+    document's whole text (the first ``whole`` rows, in document order), then the leads and
+    windows of long ones (in document order); ``owners`` are the rows' document positions."""
+
+    keys: np.ndarray
+    owners: np.ndarray
+    whole: int
+
+    @classmethod
+    def concat(cls, parts: Sequence[BandRows], sizes: Sequence[int]) -> BandRows:
+        """The rows of batches laid end to end (part ``k`` holding ``sizes[k]`` documents; at
+        least one part), in the order one batch of all their documents has: whole texts
+        first, then windows."""
+        starts = offsets_of(sizes)[:-1].tolist()
+        wholes = [(p.keys[: p.whole], p.owners[: p.whole] + start) for p, start in zip(parts, starts)]
+        windows = [(p.keys[p.whole :], p.owners[p.whole :] + start) for p, start in zip(parts, starts)]
+        rows = wholes + windows
+        return cls(np.concatenate([k for k, _ in rows]), np.concatenate([o for _, o in rows]), sum(p.whole for p in parts))
+
+    def candidates(self, max_bucket: int) -> np.ndarray:
+        """Pairs ``(i, j)``, ``i < j``, of documents that share a band, whole or windowed
+        (buckets over ``max_bucket`` as in :meth:`dedup.lsh.Bands.candidates`)."""
+        pairs = self.owners[key_pairs(self.keys, max_bucket)]
+        return unique_pairs(pairs[:, 0], pairs[:, 1])
 
 
-def candidate_pairs(
+def band_rows(
     keys: Sequence[str],
     signatures: np.ndarray,
     eligible: np.ndarray,
@@ -52,9 +60,15 @@ def candidate_pairs(
     hasher: MinHasher,
     ngram: int,
     window: int,
-    max_bucket: int,
-) -> np.ndarray:
-    """Pairs ``(i, j)``, ``i < j``, of eligible documents that share a band, whole or windowed."""
-    rows, owner = signed_rows(keys, signatures, eligible, hasher, ngram, window)
-    pairs = owner[bands.candidates(rows, max_bucket=max_bucket)]
-    return unique_pairs(pairs[:, 0], pairs[:, 1])
+    leads_only: bool = False,
+) -> BandRows:
+    """The :class:`BandRows` of ``keys``: the band keys of each eligible document's signature,
+    then of its lead and windows (:func:`dedup.shingle.window_rows`)."""
+    n = len(keys)
+    blocks, owners = [signatures[eligible]], [np.flatnonzero(eligible)]
+    for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
+        block = [k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])]
+        values, offsets, owner = window_rows(block, ngram, window, leads_only)
+        blocks.append(hasher.sign_rows(values, offsets))
+        owners.append(owner + lo)
+    return BandRows(bands.keys(np.vstack(blocks)), np.concatenate(owners), len(owners[0]))

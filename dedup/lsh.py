@@ -85,16 +85,24 @@ class Bands:
         index = np.arange(len(signatures)) if eligible is None else np.flatnonzero(eligible)
         if index.size < 2:
             return np.zeros((0, 2), dtype=np.int64)
-        keys = self.keys(signatures[index])
-        n = np.int64(len(signatures))
-        found = [np.zeros(0, dtype=np.int64)]  # one int64 per pair: smaller * n + larger
-        step = max(1, _PAIR_ENTRIES // index.size)  # bands per block: bounds the bucket temporaries
-        for lo in range(0, self.bands, step):
-            first, second = _bucket_pairs(keys[:, lo : lo + step], max_bucket)
-            a, b = index[first], index[second]
-            found.append(distinct(np.minimum(a, b) * n + np.maximum(a, b)))
-        codes = distinct(np.concatenate(found))  # sorted: sorting the codes sorts the pairs
-        return np.stack([codes // n, codes % n], axis=1)
+        pairs = key_pairs(self.keys(signatures[index]), max_bucket)
+        return index[pairs]
+
+
+def key_pairs(keys: np.ndarray, max_bucket: int) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of rows of band ``keys`` (``(n, bands)``) that share a
+    key in some band, sorted; buckets over ``max_bucket`` as in :meth:`Bands.candidates`."""
+    n_rows, bands = keys.shape
+    if n_rows < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    n = np.int64(n_rows)
+    found = [np.zeros(0, dtype=np.int64)]  # one int64 per pair: smaller * n + larger
+    step = max(1, _PAIR_ENTRIES // n_rows)  # bands per block: bounds the bucket temporaries
+    for lo in range(0, bands, step):
+        a, b = _bucket_pairs(keys[:, lo : lo + step], max_bucket)
+        found.append(distinct(np.minimum(a, b) * n + np.maximum(a, b)))
+    codes = distinct(np.concatenate(found))  # sorted: sorting the codes sorts the pairs
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def distinct(values: np.ndarray) -> np.ndarray:

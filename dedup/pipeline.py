@@ -13,13 +13,16 @@ import pickle
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import regex
 
 from . import boilerplate
-from .candidates import candidate_pairs
+from .boilerplate.templates import learn_from_lines, site_lines
+from .candidates import BandRows, band_rows
 from .cluster import Group, Provenance, cluster
 from .collection import collector_paused
 from .differs import KeyTexts, differing_words
@@ -27,7 +30,7 @@ from .lsh import Bands, optimal_bands
 from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
 from .normalize import normalize_many
-from .pool import process_pool
+from .pool import on_shared, process_pool
 from .shingle import ShingleSets, shingle_keys
 from .verify import Thresholds, common_mask, verify
 
@@ -144,16 +147,14 @@ class Deduplicator:
         self.chunk = chunk  # documents per task of the per-document stages
         self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
 
-    def stripper_for(self, documents: Iterable[Document]) -> Stripper:
+    def stripper_for(self, documents: Iterable[Document], report: Progress | None = None) -> Stripper:
         """The hook used for ``documents``: the given one, or the default with templates
         learned from the first ``settings.template_docs`` documents of each source."""
         if self.strip is not None:
             return self.strip
-        sample: list[Document] = []
-        if self.settings.learn_templates:
-            docs = list(documents)
-            sample = [docs[i] for i in template_picks((d.source for d in docs), self.settings.template_docs, Counter())]
-        return ChromeStripper(boilerplate.learn_templates(sample) if sample else None, self.settings.embedded)
+        documents = list(documents)
+        with self._pool(None, documents) as pool:
+            return self._default_stripper(documents, pool, report or _silent)
 
     @collector_paused()
     def run(self, documents: Iterable[Document], progress: Progress | None = None) -> Result:
@@ -164,16 +165,17 @@ class Deduplicator:
         """
         report = progress or _silent
         documents = list(documents)
-        docs, stripped, keys = self.prepare(documents, self.stripper_for(documents), report)
+        with self._pool(self.strip, documents) as pool:
+            strip = self.strip or self._default_stripper(documents, pool, report)
+            docs, stripped, shingles, rows = self._signed(documents, strip, pool, report)
         capped = sum(len(stripped[d.id].body) > self.settings.max_chars for d in docs)
-        report("sign", 0, len(docs))
         provenance = Provenance(
             dates=[document_date(d) for d in docs],
             removed=np.array([_stripped_chars(d, stripped[d.id]) for d in docs]),
             ids=[d.id for d in docs],
         )
-        grouping = group_keys(keys, provenance, self.settings, self.hasher, report=report)
-        texts = KeyTexts.of(keys)
+        grouping = group_signed(shingles, rows, provenance, self.settings, report)
+        texts = KeyTexts.of(_compared_keys(grouping.groups, [stripped[d.id].body for d in docs], self.settings.max_chars))
         clusters = tuple(
             to_cluster(k, g, docs, texts, grouping, self.settings.min_words) for k, g in enumerate(grouping.groups, start=1)
         )
@@ -192,33 +194,84 @@ class Deduplicator:
         self, documents: list[Document], strip: Stripper, report: Progress | None = None
     ) -> tuple[list[Document], dict[str, Stripped], list[str]]:
         """Strip and normalize every document (and embedded article), in input order."""
-        report = report or _silent
-        chunks = [documents[i : i + self.chunk] for i in range(0, len(documents), self.chunk)]
         docs: list[Document] = []
         stripped: dict[str, Stripped] = {}
         keys: list[str] = []
-        report("strip", 0, len(documents))
-        prepared = self._map(_prepare_chunk, chunks, strip, self.settings.max_chars)
-        for chunk_docs, chunk_stripped, chunk_keys in prepared:
-            for doc in chunk_docs:
-                if doc.id in stripped:
-                    raise DuplicateIdError(f"duplicate document id {doc.id!r}")
-                stripped[doc.id] = chunk_stripped[doc.id]
-            docs.extend(chunk_docs)
-            keys.extend(chunk_keys)
-            report("strip", min(len(docs), len(documents)), len(documents))
+        with self._pool(strip, documents) as pool:
+            chunks = self._chunks("strip", _prepare_chunk, documents, pool, report or _silent, strip, self.settings.max_chars)
+            for chunk, (found, results, chunk_keys) in chunks:
+                _gather(chunk, found, results, docs, stripped)
+                keys.extend(chunk_keys)
         return docs, stripped, keys
 
-    def _map(self, function: Callable, chunks: list[list[Document]], strip: Stripper, cap: int) -> Iterator:
-        """``function(chunk, strip, cap)`` over ``chunks``, in order, on the worker processes."""
-        if self.workers == 1 or len(chunks) < 2:
-            return (function(chunk, strip, cap) for chunk in chunks)
+    def _default_stripper(self, documents: list[Document], pool: ProcessPoolExecutor | None, report: Progress) -> Stripper:
+        """:class:`ChromeStripper` with templates learned, when ``settings.learn_templates``,
+        from the first ``settings.template_docs`` documents of each source."""
+        picks: list[int] = []
+        if self.settings.learn_templates:
+            picks = template_picks((d.source for d in documents), self.settings.template_docs, Counter())
+        if not picks:
+            return ChromeStripper(None, self.settings.embedded)
+        chunks = self._chunks("templates", _site_lines, documents, pool, report, picks=picks)
+        lines = (entry for _, found in chunks for entry in found)
+        return ChromeStripper(learn_from_lines(lines), self.settings.embedded)
+
+    def _signed(
+        self, documents: list[Document], strip: Stripper, pool: ProcessPoolExecutor | None, report: Progress
+    ) -> tuple[list[Document], dict[str, Stripped], ShingleSets, BandRows]:
+        """:meth:`prepare`, with the keys shingled and signed in the workers (:func:`sign_keys`)
+        instead of sent back."""
+        docs: list[Document] = []
+        stripped: dict[str, Stripped] = {}
+        shingles, rows = [], []
+        chunks = self._chunks("strip", _sign_chunk, documents, pool, report, strip, self.settings, self.hasher)
+        for chunk, (found, results, chunk_shingles, chunk_rows) in chunks:
+            _gather(chunk, found, results, docs, stripped)
+            shingles.append(chunk_shingles)
+            rows.append(chunk_rows)
+        sizes = [len(s) for s in shingles]
+        return docs, stripped, ShingleSets.concat(shingles), BandRows.concat(rows, sizes)
+
+    @contextmanager
+    def _pool(self, strip: Stripper | None, documents: list[Document]) -> Iterator[ProcessPoolExecutor | None]:
+        """The worker processes of one call over ``documents`` (none with one worker), which
+        must be able to receive the stripping hook ``strip``; pending work is cancelled when
+        the call ends."""
+        if self.workers == 1:
+            yield None
+            return
         try:
             pickle.dumps(strip)
         except Exception as err:  # lambdas and closures cannot reach other processes
             raise ValueError(f"workers={self.workers} needs a picklable strip hook ({err}); use workers=1") from None
-        pool = process_pool(min(self.workers, len(chunks)))
-        return _closing(pool, pool.map(function, chunks, [strip] * len(chunks), [cap] * len(chunks)))
+        pool = process_pool(self.workers, documents)  # its processes start with the first task
+        try:
+            yield pool
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    def _chunks(
+        self, stage: str, function: Callable, documents: list[Document], pool: ProcessPoolExecutor | None,
+        report: Progress, *arguments: object, picks: Sequence[int] | None = None,
+    ) -> Iterator[tuple[list[Document], Any]]:
+        """Each chunk of ``documents`` (those at positions ``picks``, by default all; at least
+        one chunk, perhaps empty) with ``function(chunk, *arguments)``, in order, computed on
+        ``pool`` (which shares ``documents``) when given; ``report`` counts the chunks'
+        documents done as ``stage``."""
+        rows = range(len(documents)) if picks is None else picks
+        spans = [rows[i : i + self.chunk] for i in range(0, len(rows), self.chunk)] or [rows[:0]]
+        chunks = [[documents[i] for i in span] for span in spans]
+        if pool is None or len(spans) < 2:
+            results: Iterable = (function(chunk, *arguments) for chunk in chunks)
+        else:  # the workers hold the documents: a task names its chunk's positions
+            repeated = ([argument] * len(spans) for argument in arguments)
+            results = pool.map(on_shared, [function] * len(spans), spans, *repeated)
+        done = 0
+        report(stage, done, len(rows))
+        for chunk, result in zip(chunks, results):
+            done += len(chunk)
+            report(stage, done, len(rows))
+            yield chunk, result
 
 
 def template_picks(sources: Iterable[str | None], cap: int, taken: Counter) -> list[int]:
@@ -245,37 +298,61 @@ class Grouping:
     edges: int
 
 
+def sign_keys(
+    keys: Sequence[str], settings: Settings, hasher: MinHasher, shingles: ShingleSets | None = None,
+    leads_only: bool = False,
+) -> tuple[ShingleSets, BandRows]:
+    """The shingle sets of normalized ``keys`` (unless given) and the band keys of their whole
+    texts, leads and windows (only leads with ``leads_only``), :class:`dedup.candidates.BandRows`."""
+    shingles = shingle_keys(keys, settings.ngram) if shingles is None else shingles
+    comparable = shingles.words >= settings.min_words
+    rows = band_rows(
+        keys, hasher.signatures(shingles), comparable, settings.bands, hasher, settings.ngram, settings.window, leads_only
+    )
+    return shingles, rows
+
+
 def group_keys(
-    keys: list[str],
+    keys: Sequence[str],
     provenance: Provenance,
     settings: Settings,
     hasher: MinHasher,
-    report: Progress | None = None,
     *,
     shingles: ShingleSets | None = None,
     flags: np.ndarray | None = None,
 ) -> Grouping:
-    """Shingle, sign, band, verify and cluster normalized ``keys``.
+    """Shingle, sign, band, verify and cluster normalized ``keys`` (:func:`sign_keys`, then
+    :func:`group_signed`); ``shingles`` are their shingle sets when already computed."""
+    return group_signed(*sign_keys(keys, settings, hasher, shingles), provenance, settings, flags=flags)
 
-    ``shingles`` are the keys' shingle sets when already computed. ``flags`` marks their
-    common entries (by default: found in more than ``settings.common_df`` of these
-    documents, :func:`dedup.verify.common_mask`); the incremental index passes flags from
-    its corpus-wide counts.
+
+def group_signed(
+    shingles: ShingleSets,
+    rows: BandRows,
+    provenance: Provenance,
+    settings: Settings,
+    report: Progress | None = None,
+    *,
+    flags: np.ndarray | None = None,
+) -> Grouping:
+    """Band, verify and cluster documents by their ``shingles`` and band ``rows``.
+
+    ``flags`` marks their common entries (by default: found in more than
+    ``settings.common_df`` of these documents, :func:`dedup.verify.common_mask`); the
+    incremental index passes flags from its corpus-wide counts.
     """
     report = report or _silent
-    shingles = shingle_keys(keys, settings.ngram) if shingles is None else shingles
-    comparable = shingles.words >= settings.min_words
-    signatures = hasher.signatures(shingles)
-    candidates = candidate_pairs(
-        keys, signatures, comparable, settings.bands, hasher, settings.ngram, settings.window, settings.max_bucket
-    )
-    report("sign", len(keys), len(keys))
+    n = len(shingles)
+    report("bands", 0, n)
+    candidates = rows.candidates(settings.max_bucket)
+    report("bands", n, n)
     report("verify", 0, len(candidates))
     flags = common_mask(shingles, settings.common_df) if flags is None else flags
     edges, edge_scores = verify(shingles, candidates, settings.thresholds, flags)
     report("verify", len(candidates), len(candidates))
-    report("cluster", 0, len(keys))
-    groups = cluster(len(keys), edges, shingles, settings.thresholds, provenance, flags, edge_scores.jaccard)
+    report("cluster", 0, n)
+    groups = cluster(n, edges, shingles, settings.thresholds, provenance, flags, edge_scores.jaccard)
+    comparable = shingles.words >= settings.min_words
     return Grouping(groups, shingles, comparable, len(candidates), len(edges))
 
 
@@ -335,40 +412,71 @@ def _silent(stage: str, done: int, total: int) -> None:
     """A progress callback that reports nothing."""
 
 
-def _closing(pool: ProcessPoolExecutor, results: Iterator) -> Iterator:
-    """Yield ``results`` and shut ``pool`` down once they are consumed (or abandoned)."""
-    try:
-        yield from results
-    finally:
-        pool.shutdown(cancel_futures=True)
+def _gather(chunk: list[Document], found: list[Document | None], results: list[Stripped],
+            docs: list[Document], stripped: dict[str, Stripped]) -> None:
+    """Add the documents of a stripped ``chunk`` to ``docs`` and their ``results`` to
+    ``stripped``: ``found`` lists the embedded articles, None where the chunk's next own
+    document goes (the chunk's documents are not sent back by the workers)."""
+    own = iter(chunk)
+    for doc, result in zip(found, results):
+        doc = next(own) if doc is None else doc
+        if doc.id in stripped:
+            raise DuplicateIdError(f"duplicate document id {doc.id!r}")
+        stripped[doc.id] = result
+        docs.append(doc)
 
 
 @collector_paused()
 def _prepare_chunk(
     documents: list[Document], strip: Stripper, cap: int
-) -> tuple[list[Document], dict[str, Stripped], list[str]]:
+) -> tuple[list[Document | None], list[Stripped], list[str]]:
     """Strip a chunk (embedded articles depth-first, in order) and normalize the bodies,
     each up to ``cap`` characters (the rest of a longer body is not hashed). The chunk is
-    stripped a level at a time: its documents, then their embedded articles, and so on."""
-    found: dict[int, Stripped] = {}  # by id() of the document: ids are checked below, in order
+    stripped a level at a time: its documents, then their embedded articles, and so on.
+
+    Returns the documents in order (None for the chunk's own, :func:`_gather`), what
+    stripping made of each, and their normalized keys.
+    """
+    found: dict[int, Stripped] = {}  # by id() of the document: ids are checked by _gather
     level = documents
     for depth in range(_MAX_EMBEDDED_DEPTH + 1):
         results = _strip_all(strip, level)
         found.update(zip(map(id, level), results))
         if depth < _MAX_EMBEDDED_DEPTH:
             level = [child for result in results for child in result.children]
-    docs: list[Document] = []
-    stripped: dict[str, Stripped] = {}
-    queue = list(reversed(documents))
+    ordered: list[Document | None] = []
+    kept: list[Stripped] = []
+    queue: list[tuple[Document, bool]] = [(doc, True) for doc in reversed(documents)]
     while queue:
-        doc = queue.pop()
-        if doc.id in stripped:
-            raise DuplicateIdError(f"duplicate document id {doc.id!r}")
+        doc, own = queue.pop()
         result = found[id(doc)]
-        docs.append(doc)
-        stripped[doc.id] = result
-        queue.extend(child for child in reversed(result.children) if id(child) in found)
-    return docs, stripped, normalize_many([stripped[d.id].body[:cap] for d in docs])
+        ordered.append(None if own else doc)
+        kept.append(result)
+        queue.extend((child, False) for child in reversed(result.children) if id(child) in found)
+    return ordered, kept, normalize_many([result.body[:cap] for result in kept])
+
+
+def _sign_chunk(
+    documents: list[Document], strip: Stripper, settings: Settings, hasher: MinHasher
+) -> tuple[list[Document | None], list[Stripped], ShingleSets, BandRows]:
+    """:func:`_prepare_chunk`, with the keys shingled and signed (:func:`sign_keys`) instead of returned."""
+    found, results, keys = _prepare_chunk(documents, strip, settings.max_chars)
+    return (found, results, *sign_keys(keys, settings, hasher))
+
+
+def _compared_keys(groups: Sequence[Group], bodies: Sequence[str], cap: int) -> list[str]:
+    """The normalized keys (of the first ``cap`` characters of ``bodies``) of the documents in
+    groups of two or more, whose differing words are shown; empty for the others."""
+    keys = [""] * len(bodies)
+    shown = [p for group in groups if len(group.members) > 1 for p in group.members.tolist()]
+    for p, key in zip(shown, normalize_many([bodies[p][:cap] for p in shown])):
+        keys[p] = key
+    return keys
+
+
+def _site_lines(documents: list[Document]) -> list[tuple[str, set[str]]]:
+    """The site and line keys of each of ``documents`` that templates are learned from."""
+    return list(site_lines(documents))
 
 
 def _strip_all(strip: Stripper, documents: list[Document]) -> list[Stripped]:

@@ -52,6 +52,15 @@ class ShingleSets:
         """Number of distinct shingles of each document."""
         return np.diff(self.offsets)
 
+    @classmethod
+    def concat(cls, parts: Sequence[ShingleSets]) -> ShingleSets:
+        """The documents of ``parts`` (at least one), one part after another."""
+        return cls(
+            values=np.concatenate([p.values for p in parts]),
+            offsets=offsets_of(np.concatenate([p.sizes for p in parts])),
+            words=np.concatenate([p.words for p in parts]),
+        )
+
 
 def offsets_of(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
     """Offsets of rows of ``sizes`` entries laid end to end (``len(sizes) + 1`` of them)."""

@@ -49,7 +49,6 @@ import numpy as np
 
 from . import kernels
 from .boilerplate.templates import learn_from_lines, site_lines
-from .candidates import signed_rows
 from .cluster import Provenance, cluster
 from .collection import collector_paused
 from .differs import KeyTexts
@@ -65,11 +64,12 @@ from .pipeline import (
     Settings,
     Stripper,
     document_date,
+    sign_keys,
     template_picks,
     to_cluster,
 )
 from .report.records import COLUMNS, parquet_schema
-from .shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
+from .shingle import ShingleSets, offsets_of, segment_positions
 from .verify import common_values, verify
 
 #: ``run(function, argument_tuples)`` -> results in order; what an executor provides.
@@ -267,11 +267,8 @@ def sign_task(plan: Plan, number: int) -> None:
     settings = plan.settings
     stripper = pickle.loads(plan.path("templates.pkl").read_bytes())
     docs, stripped, keys = Deduplicator(settings, stripper, workers=1).prepare(_raw_documents(plan, number), stripper)
-    hasher = MinHasher(settings.num_perm, settings.seed)
-    shingles = shingle_keys(keys, settings.ngram)
-    comparable = shingles.words >= settings.min_words
-    rows, owners = signed_rows(keys, hasher.signatures(shingles), comparable, hasher, settings.ngram, settings.window)
-    whole = int(comparable.sum())
+    shingles, rows = sign_keys(keys, settings, MinHasher(settings.num_perm, settings.seed))
+    owners, whole = rows.owners, rows.whole
     kind = np.zeros(len(owners), dtype=np.int64)
     kind[whole:] = 1
     ordinal = np.zeros(len(owners), dtype=np.int64)  # window number within its document
@@ -284,7 +281,7 @@ def sign_task(plan: Plan, number: int) -> None:
     _save_npy(plan.path("sign", f"keys-{number:05d}.offsets.npy"), offsets_of([len(e) for e in encoded]))
     for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
         _save_npy(plan.path("sign", f"shingles-{number:05d}.{name}.npy"), array)
-    _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=settings.bands.keys(rows))
+    _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=rows.keys)
     _save_table(docs_path, {  # last: the task is done once it exists
         "id": [d.id for d in docs], "source": [d.source for d in docs], "date": [document_date(d) for d in docs],
         "parent_id": [d.meta.get("parent_id") for d in docs],

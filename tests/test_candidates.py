@@ -1,10 +1,10 @@
 import numpy as np
 
-from dedup.candidates import candidate_pairs
+from dedup.candidates import BandRows, band_rows
 from dedup.lsh import Bands, optimal_bands
 from dedup.minhash import MinHasher
 from dedup.normalize import normalize
-from dedup.shingle import shingle_keys, window_rows
+from dedup.shingle import ShingleSets, shingle_keys, window_rows
 
 
 def test_leads_and_windows_cover_long_keys_only() -> None:
@@ -30,7 +30,7 @@ def test_a_lead_only_copy_is_found_through_the_lead(seed_docs) -> None:
     bands = Bands(*optimal_bands(0.4, 128))
     eligible = np.ones(2, dtype=bool)
     assert len(bands.candidates(sigs, eligible)) == 0
-    assert [tuple(p) for p in candidate_pairs(keys, sigs, eligible, bands, hasher, 3, 80, 100)] == [(0, 1)]
+    assert [tuple(p) for p in band_rows(keys, sigs, eligible, bands, hasher, 3, 80).candidates(100)] == [(0, 1)]
 
 
 def test_an_installment_is_found_through_windows(seed_docs) -> None:
@@ -42,5 +42,29 @@ def test_an_installment_is_found_through_windows(seed_docs) -> None:
     sigs = hasher.signatures(shingle_keys(keys, 3))
     bands = Bands(*optimal_bands(0.4, 128))
     eligible = np.ones(2, dtype=bool)
-    assert len(candidate_pairs(keys, sigs, eligible, bands, hasher, 3, 0, 100)) == 0
-    assert [tuple(p) for p in candidate_pairs(keys, sigs, eligible, bands, hasher, 3, 80, 100)] == [(0, 1)]
+    assert len(band_rows(keys, sigs, eligible, bands, hasher, 3, 0).candidates(100)) == 0
+    assert [tuple(p) for p in band_rows(keys, sigs, eligible, bands, hasher, 3, 80).candidates(100)] == [(0, 1)]
+
+
+def test_rows_of_batches_laid_end_to_end_are_the_rows_of_one_batch(seed_docs) -> None:
+    keys = [normalize(d.text) for d in seed_docs] + [normalize(" ".join(d.text for d in seed_docs))]
+    hasher = MinHasher(128, 1)
+    bands = Bands(*optimal_bands(0.4, 128))
+    sigs = hasher.signatures(shingle_keys(keys, 3))
+    eligible = np.array([True, False, True, True, True, True])
+    whole = band_rows(keys, sigs, eligible, bands, hasher, 3, 80)
+    parts = [
+        band_rows(keys[lo:hi], sigs[lo:hi], eligible[lo:hi], bands, hasher, 3, 80) for lo, hi in [(0, 2), (2, 3), (3, 6)]
+    ]
+    joined = BandRows.concat(parts, [2, 1, 3])
+    assert joined.whole == whole.whole == 5
+    assert np.array_equal(joined.keys, whole.keys) and np.array_equal(joined.owners, whole.owners)
+    assert np.array_equal(joined.candidates(100), whole.candidates(100))
+
+
+def test_shingle_sets_laid_end_to_end_are_the_sets_of_one_batch(seed_docs) -> None:
+    keys = [normalize(d.text) for d in seed_docs]
+    whole = shingle_keys(keys, 3)
+    joined = ShingleSets.concat([shingle_keys(keys[:2], 3), shingle_keys(keys[2:], 3)])
+    for field in ("values", "offsets", "words"):
+        assert np.array_equal(getattr(joined, field), getattr(whole, field))

@@ -22,7 +22,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from ..candidates import signed_rows
 from ..cluster import Provenance
 from ..collection import collector_paused
 from ..differs import KeyTexts
@@ -38,6 +37,7 @@ from ..pipeline import (
     Stripper,
     document_date,
     group_keys,
+    sign_keys,
     to_cluster,
 )
 from ..shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
@@ -158,16 +158,10 @@ class Index:
     def prepare(self, documents: Iterable[Document]) -> Batch:
         """Strip, normalize and sign ``documents`` (embedded articles split out too)."""
         docs, stripped, keys = self._dedup.prepare(list(documents), self._dedup.strip)  # type: ignore[arg-type]
-        shingles = shingle_keys(keys, self.settings.ngram)
-        comparable = shingles.words >= self.settings.min_words
-        rows, owners = signed_rows(
-            keys, self.hasher.signatures(shingles), comparable, self.hasher, self.settings.ngram,
-            self.settings.window, leads_only=True,
-        )
-        layout = self.settings.bands
-        band_keys = (layout.keys(rows) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        order = np.argsort(owners, kind="stable")
-        split = np.split(band_keys[order], np.searchsorted(owners[order], np.arange(1, len(docs))))
+        _, rows = sign_keys(keys, self.settings, self.hasher, leads_only=True)
+        band_keys = (rows.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        order = np.argsort(rows.owners, kind="stable")
+        split = np.split(band_keys[order], np.searchsorted(rows.owners[order], np.arange(1, len(docs))))
         removed = [len(d.text) - len(stripped[d.id].body) for d in docs]
         return Batch(docs, keys, removed, split)
 
