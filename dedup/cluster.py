@@ -106,14 +106,13 @@ def _parts(members: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> list[
     local = np.searchsorted(members, edges)
     labels = components(members.size, local)
     order = np.argsort(labels, kind="stable")
+    starts = np.flatnonzero(np.diff(labels[order])) + 1
+    heads = labels[order[np.concatenate(([0], starts))]]  # each part's label
     edge_order = np.argsort(labels[local[:, 0]], kind="stable")
     edge_labels = labels[local[edge_order, 0]]
-    parts = []
-    for part in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
-        lo, hi = np.searchsorted(edge_labels, [labels[part[0]], labels[part[0]] + 1])
-        mine = edge_order[lo:hi]
-        parts.append((members[part], edges[mine], weights[mine]))
-    return parts
+    edges, weights = edges[edge_order], weights[edge_order]
+    bounds = zip(np.searchsorted(edge_labels, heads).tolist(), np.searchsorted(edge_labels, heads, side="right").tolist())
+    return [(part, edges[lo:hi], weights[lo:hi]) for part, (lo, hi) in zip(np.split(members[order], starts), bounds)]
 
 
 class _Piece:
@@ -219,6 +218,36 @@ def _alone(position: int, shingles: ShingleSets) -> Group:
                  "no verified copy")
 
 
+def _pair_groups(pairs: np.ndarray, shingles: ShingleSets, thresholds: Thresholds, provenance: Provenance,
+                 common: np.ndarray | None) -> list[Group]:
+    """The groups of components of two documents, ``pairs`` (rows ascending), scored in one
+    batch: what :func:`_cut` makes of each, the same groups, without building a piece.
+
+    Of two copies each holds its own shingles once and the shared ones twice, so the
+    coverage of copy ``d`` is ``(sizes[d] + shared) / (sizes[a] + sizes[b])``; the canonical
+    keeps the other copy when it verifies against it (no partner is left outside the star).
+    """
+    if not pairs.size:
+        return []
+    sizes = shingles.sizes[pairs]
+    shared = score_pairs(shingles, pairs, common, thresholds.min_specific).shared
+    coverage = (sizes + shared[:, None]) / sizes.sum(axis=1)[:, None]
+    chosen = [_choose_canonical(pair, cover, shingles, provenance) for pair, cover in zip(pairs, coverage)]
+    centers = np.array([canonical for canonical, _ in chosen], dtype=np.int64)
+    against = np.stack([np.repeat(centers, 2), pairs.ravel()], axis=1)  # each canonical against both rows
+    scores = score_pairs(shingles, against, common, thresholds.min_specific)
+    fits = accepts(thresholds, shingles.sizes[against[:, 0]], shingles.sizes[against[:, 1]], scores)
+    groups = []
+    for k, (canonical, reason) in enumerate(chosen):
+        own, other = (2 * k, 2 * k + 1) if pairs[k, 0] == canonical else (2 * k + 1, 2 * k)
+        if fits[other]:
+            groups.append(Group(canonical, against[[own, other], 1], scores.take([own, other]), reason))
+        else:
+            groups += [Group(canonical, against[[own], 1], scores.take([own]), reason),
+                       _alone(int(against[other, 1]), shingles)]
+    return groups
+
+
 def cluster(
     n: int,
     edges: np.ndarray,
@@ -239,8 +268,10 @@ def cluster(
     """
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     edge_jaccard = np.zeros(len(edges)) if edge_jaccard is None else np.asarray(edge_jaccard, dtype=np.float64)
-    groups: list[Group] = []
-    pending = _parts(np.arange(n), edges, edge_jaccard)
+    parts = _parts(np.arange(n), edges, edge_jaccard)
+    pairs = np.array([members for members, _, _ in parts if members.size == 2], dtype=np.int64).reshape(-1, 2)
+    groups = _pair_groups(pairs, shingles, thresholds, provenance, common)
+    pending = [part for part in parts if part[0].size != 2]
     while pending:
         members, own_edges, own_weights = pending.pop()
         if members.size == 1:

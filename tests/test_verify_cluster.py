@@ -236,6 +236,37 @@ def test_incremental_cuts_equal_the_plain_chain_guard() -> None:
             assert np.array_equal(g.scores.jaccard, expected.jaccard) and np.array_equal(g.scores.shared, expected.shared)
 
 
+def test_two_document_components_equal_the_plain_chain_guard() -> None:
+    from dedup.cluster import _cut, _Piece
+
+    # components of two, scored in one batch: edges that verify and edges that do not
+    # (an index's stored edges, say), ties on coverage broken by date and stripping
+    rng = np.random.default_rng(5)
+    docs = []
+    for _ in range(60):
+        base = rng.integers(0, 10_000, size=int(rng.integers(5, 60)))
+        docs.append(base.tolist())
+        docs.append(np.concatenate([base[rng.random(base.size) < rng.random()], rng.integers(0, 10_000, size=3)]).tolist())
+    s = _sets(*docs)
+    n = len(docs)
+    t = Thresholds(jaccard=0.5, containment=0.8, specific=0.3, min_shingles=3, min_contained=5, min_specific=4)
+    edges = np.arange(n).reshape(-1, 2)
+    weights = rng.random(len(edges))
+    common = rng.random(s.values.size) < 0.1
+    provenance = Provenance([None if rng.random() < 0.5 else "2020-01-01" for _ in range(n)], rng.integers(0, 2, size=n))
+    groups = cluster(n, edges, s, t, provenance, common, weights)
+    assert sorted((g.canonical, g.members.tolist()) for g in groups) == _reference_groups(
+        n, edges, s, t, provenance, common, weights)
+    assert 0 < sum(g.members.size == 1 for g in groups) < n  # some pairs split, some kept
+    by_canonical = {g.canonical: g for g in groups}
+    for edge, weight in zip(edges, weights):  # each pair's group as a piece's first cut makes it
+        cut = _cut(_Piece(edge, edge[None], np.array([weight]), s), s, t, provenance, common)
+        g = by_canonical[cut.canonical]
+        assert (g.reason, g.members.tolist()) == (cut.reason, cut.members.tolist())
+        for field in ("shared", "jaccard", "containment", "specific"):
+            assert np.array_equal(getattr(g.scores, field), getattr(cut.scores, field), equal_nan=True)
+
+
 def test_leaders_are_the_members_near_the_best_coverage_as_members_leave() -> None:
     from dedup.cluster import _NEAR, _Piece
 
