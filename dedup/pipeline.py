@@ -244,7 +244,8 @@ class Deduplicator:
             pickle.dumps(strip)
         except Exception as err:  # lambdas and closures cannot reach other processes
             raise ValueError(f"workers={self.workers} needs a picklable strip hook ({err}); use workers=1") from None
-        pool = process_pool(self.workers, documents)  # its processes start with the first task
+        chunks = -(-len(documents) // self.chunk)  # no more processes than tasks
+        pool = process_pool(max(1, min(self.workers, chunks)), documents)  # they start with the first task
         try:
             yield pool
         finally:
