@@ -259,3 +259,26 @@ def test_sqlite_counters_cached_between_operations_follow_other_writers(tmp_path
         mine.add_df(buckets, 1)
     with other.reading():
         assert other.df(buckets).tolist() == [2, 2]
+
+
+def test_new_sqlite_files_use_large_pages_and_old_ones_keep_theirs(tmp_path, seed_docs) -> None:
+    import sqlite3
+
+    def page_size(path: Path) -> int:
+        with sqlite3.connect(path) as db:
+            return db.execute("PRAGMA page_size").fetchone()[0]
+
+    new = tmp_path / "new.sqlite"
+    with Index(new) as index:
+        index.add(seed_docs[:3])
+    assert page_size(new) == 65536
+
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as db:  # a file made with SQLite's default pages, as before
+        db.execute("PRAGMA page_size=4096")
+        db.execute("CREATE TABLE made_before (x)")
+    with Index(old) as index:
+        index.add(seed_docs[:3])
+        index.add(seed_docs[3:])
+        assert index.stats()["documents"] == 8  # five articles and three embedded ones
+    assert page_size(old) == 4096
