@@ -147,14 +147,14 @@ class Deduplicator:
         self.chunk = chunk  # documents per task of the per-document stages
         self.hasher = MinHasher(self.settings.num_perm, self.settings.seed)
 
-    def stripper_for(self, documents: Iterable[Document], report: Progress | None = None) -> Stripper:
+    def stripper_for(self, documents: Iterable[Document]) -> Stripper:
         """The hook used for ``documents``: the given one, or the default with templates
         learned from the first ``settings.template_docs`` documents of each source."""
         if self.strip is not None:
             return self.strip
         documents = list(documents)
         with self._pool(None, documents) as pool:
-            return self._default_stripper(documents, pool, report or _silent)
+            return self._default_stripper(documents, pool, _silent)
 
     @collector_paused()
     def run(self, documents: Iterable[Document], progress: Progress | None = None) -> Result:
@@ -194,15 +194,11 @@ class Deduplicator:
         self, documents: list[Document], strip: Stripper, report: Progress | None = None
     ) -> tuple[list[Document], dict[str, Stripped], list[str]]:
         """Strip and normalize every document (and embedded article), in input order."""
-        docs: list[Document] = []
-        stripped: dict[str, Stripped] = {}
-        keys: list[str] = []
         with self._pool(strip, documents) as pool:
-            chunks = self._chunks("strip", _prepare_chunk, documents, pool, report or _silent, strip, self.settings.max_chars)
-            for chunk, (found, results, chunk_keys) in chunks:
-                _gather(chunk, found, results, docs, stripped)
-                keys.extend(chunk_keys)
-        return docs, stripped, keys
+            docs, stripped, rest = self._stripped(
+                _prepare_chunk, documents, pool, report or _silent, strip, self.settings.max_chars
+            )
+        return docs, stripped, [key for (keys,) in rest for key in keys]
 
     def _default_stripper(self, documents: list[Document], pool: ProcessPoolExecutor | None, report: Progress) -> Stripper:
         """:class:`ChromeStripper` with templates learned, when ``settings.learn_templates``,
@@ -221,16 +217,31 @@ class Deduplicator:
     ) -> tuple[list[Document], dict[str, Stripped], ShingleSets, BandRows]:
         """:meth:`prepare`, with the keys shingled and signed in the workers (:func:`sign_keys`)
         instead of sent back."""
+        docs, stripped, rest = self._stripped(_sign_chunk, documents, pool, report, strip, self.settings, self.hasher)
+        shingles, rows = zip(*rest)
+        return docs, stripped, ShingleSets.concat(shingles), BandRows.concat(rows, [len(s) for s in shingles])
+
+    def _stripped(
+        self, function: Callable, documents: list[Document], pool: ProcessPoolExecutor | None, report: Progress,
+        *arguments: object,
+    ) -> tuple[list[Document], dict[str, Stripped], list[list[Any]]]:
+        """``function`` (:func:`_prepare_chunk` or :func:`_sign_chunk`) over the chunks of
+        ``documents``: every document and embedded article in input order, what stripping made
+        of each (ids checked unique), and the rest of each chunk's result. The workers do not
+        send a chunk's own documents back: None stands for the chunk's next one."""
         docs: list[Document] = []
         stripped: dict[str, Stripped] = {}
-        shingles, rows = [], []
-        chunks = self._chunks("strip", _sign_chunk, documents, pool, report, strip, self.settings, self.hasher)
-        for chunk, (found, results, chunk_shingles, chunk_rows) in chunks:
-            _gather(chunk, found, results, docs, stripped)
-            shingles.append(chunk_shingles)
-            rows.append(chunk_rows)
-        sizes = [len(s) for s in shingles]
-        return docs, stripped, ShingleSets.concat(shingles), BandRows.concat(rows, sizes)
+        rest = []
+        for chunk, (found, results, *more) in self._chunks("strip", function, documents, pool, report, *arguments):
+            own = iter(chunk)
+            for doc, result in zip(found, results):
+                doc = next(own) if doc is None else doc
+                if doc.id in stripped:
+                    raise DuplicateIdError(f"duplicate document id {doc.id!r}")
+                stripped[doc.id] = result
+                docs.append(doc)
+            rest.append(more)
+        return docs, stripped, rest
 
     @contextmanager
     def _pool(self, strip: Stripper | None, documents: list[Document]) -> Iterator[ProcessPoolExecutor | None]:
@@ -413,20 +424,6 @@ def _silent(stage: str, done: int, total: int) -> None:
     """A progress callback that reports nothing."""
 
 
-def _gather(chunk: list[Document], found: list[Document | None], results: list[Stripped],
-            docs: list[Document], stripped: dict[str, Stripped]) -> None:
-    """Add the documents of a stripped ``chunk`` to ``docs`` and their ``results`` to
-    ``stripped``: ``found`` lists the embedded articles, None where the chunk's next own
-    document goes (the chunk's documents are not sent back by the workers)."""
-    own = iter(chunk)
-    for doc, result in zip(found, results):
-        doc = next(own) if doc is None else doc
-        if doc.id in stripped:
-            raise DuplicateIdError(f"duplicate document id {doc.id!r}")
-        stripped[doc.id] = result
-        docs.append(doc)
-
-
 @collector_paused()
 def _prepare_chunk(
     documents: list[Document], strip: Stripper, cap: int
@@ -435,10 +432,10 @@ def _prepare_chunk(
     each up to ``cap`` characters (the rest of a longer body is not hashed). The chunk is
     stripped a level at a time: its documents, then their embedded articles, and so on.
 
-    Returns the documents in order (None for the chunk's own, :func:`_gather`), what
+    Returns the documents in order (None for the chunk's own, :meth:`Deduplicator._stripped`), what
     stripping made of each, and their normalized keys.
     """
-    found: dict[int, Stripped] = {}  # by id() of the document: ids are checked by _gather
+    found: dict[int, Stripped] = {}  # by id() of the document: ids are checked by Deduplicator._stripped
     level = documents
     for depth in range(_MAX_EMBEDDED_DEPTH + 1):
         results = _strip_all(strip, level)
