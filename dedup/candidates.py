@@ -45,6 +45,23 @@ class BandRows:
         rows = wholes + windows
         return cls(np.concatenate([k for k, _ in rows]), np.concatenate([o for _, o in rows]), sum(p.whole for p in parts))
 
+    def take(self, positions: Sequence[int] | np.ndarray) -> BandRows:
+        """The rows of the documents at ``positions`` (increasing), renumbered ``0, 1, ...``
+        in that order."""
+        positions = np.asarray(positions, dtype=np.int64)
+        at = np.minimum(np.searchsorted(positions, self.owners), max(positions.size - 1, 0))
+        keep = positions[at] == self.owners if positions.size else np.zeros(self.owners.size, dtype=bool)
+        return BandRows(self.keys[keep], at[keep], int(keep[: self.whole].sum()))
+
+    def leads(self) -> BandRows:
+        """The rows of whole texts and leads, without the windows (a long document's lead is
+        its first row after the whole texts)."""
+        windows = self.owners[self.whole :]
+        first = np.ones(windows.size, dtype=bool)
+        first[1:] = windows[1:] != windows[:-1]
+        keep = np.concatenate((np.ones(self.whole, dtype=bool), first))
+        return BandRows(self.keys[keep], self.owners[keep], self.whole)
+
     def candidates(self, max_bucket: int) -> np.ndarray:
         """Pairs ``(i, j)``, ``i < j``, of documents that share a band, whole or windowed
         (buckets over ``max_bucket`` as in :meth:`dedup.lsh.Bands.candidates`)."""
@@ -60,7 +77,6 @@ def band_rows(
     hasher: MinHasher,
     ngram: int,
     window: int,
-    leads_only: bool = False,
 ) -> BandRows:
     """The :class:`BandRows` of ``keys``: the band keys of each eligible document's signature,
     then of its lead and windows (:func:`dedup.shingle.window_rows`)."""
@@ -68,7 +84,7 @@ def band_rows(
     blocks, owners = [signatures[eligible]], [np.flatnonzero(eligible)]
     for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
         block = [k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])]
-        values, offsets, owner = window_rows(block, ngram, window, leads_only)
+        values, offsets, owner = window_rows(block, ngram, window)
         blocks.append(hasher.sign_rows(values, offsets))
         owners.append(owner + lo)
     return BandRows(bands.keys(np.vstack(blocks)), np.concatenate(owners), len(owners[0]))

@@ -46,7 +46,10 @@ def _classes() -> np.ndarray:
     every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
     classes = np.zeros(0x110000, dtype=np.uint8)
     classes[[m.start() for m in _DIGIT.finditer(every)]] = _NUMBER
-    classes[[cp for cp, char in enumerate(every) if char.isspace()]] |= _SEPARATES
+    kept = "".join(every.split())  # every code point but those str.split() splits at
+    separates = np.ones(0x110000, dtype=bool)
+    separates[np.frombuffer(kept.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)] = False
+    classes[separates] |= _SEPARATES
     return classes
 
 

@@ -276,12 +276,12 @@ def _put_grams(wh, lo, hi, ngram, multipliers, values, pos):
 
 
 @njit(cache=True)
-def window_grams(cps, starts, table, pool, ngram, multipliers, width, leads_only):
+def window_grams(cps, starts, table, pool, ngram, multipliers, width):
     """The n-gram hashes of the lead and windows of every long document, row after row.
 
     A document of more than ``width`` words has a lead row (its first ``width // 2``
     words); one of more than ``2 * width`` words also has rows of ``width`` words, every
-    ``width // 2`` words, the last one ending with the document (unless ``leads_only``).
+    ``width // 2`` words, the last one ending with the document.
     Returns ``(values, offsets, owners)``: row ``r`` holds ``values[offsets[r]:offsets[r + 1]]``
     (in word order, repeats kept) and belongs to document ``owners[r]``; or
     ``offsets[0] == -1`` if some code point has no table entry yet.
@@ -302,7 +302,7 @@ def window_grams(cps, starts, table, pool, ngram, multipliers, width, leads_only
         if count <= width:
             continue
         n_windows = 0
-        if count > 2 * width and not leads_only:
+        if count > 2 * width:
             n_windows = (count - width + step - 1) // step + 1
         need = rows + n_windows + 2  # this document's rows, and the offset after them
         if need > owners.size:

@@ -311,31 +311,16 @@ class Grouping:
 
 
 def sign_keys(
-    keys: Sequence[str], settings: Settings, hasher: MinHasher, shingles: ShingleSets | None = None,
-    leads_only: bool = False,
+    keys: Sequence[str], settings: Settings, hasher: MinHasher, shingles: ShingleSets | None = None
 ) -> tuple[ShingleSets, BandRows]:
     """The shingle sets of normalized ``keys`` (unless given) and the band keys of their whole
-    texts, leads and windows (only leads with ``leads_only``), :class:`dedup.candidates.BandRows`."""
+    texts, leads and windows, :class:`dedup.candidates.BandRows`."""
     shingles = shingle_keys(keys, settings.ngram) if shingles is None else shingles
     comparable = shingles.words >= settings.min_words
     rows = band_rows(
-        keys, hasher.signatures(shingles), comparable, settings.bands, hasher, settings.ngram, settings.window, leads_only
+        keys, hasher.signatures(shingles), comparable, settings.bands, hasher, settings.ngram, settings.window
     )
     return shingles, rows
-
-
-def group_keys(
-    keys: Sequence[str],
-    provenance: Provenance,
-    settings: Settings,
-    hasher: MinHasher,
-    *,
-    shingles: ShingleSets | None = None,
-    flags: np.ndarray | None = None,
-) -> Grouping:
-    """Shingle, sign, band, verify and cluster normalized ``keys`` (:func:`sign_keys`, then
-    :func:`group_signed`); ``shingles`` are their shingle sets when already computed."""
-    return group_signed(*sign_keys(keys, settings, hasher, shingles), provenance, settings, flags=flags)
 
 
 def group_signed(

@@ -52,6 +52,17 @@ class ShingleSets:
         """Number of distinct shingles of each document."""
         return np.diff(self.offsets)
 
+    def take(self, rows: Sequence[int] | np.ndarray) -> ShingleSets:
+        """The documents ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        at = segment_positions(self.offsets, rows)
+        return ShingleSets(self.values[at], offsets_of(self.sizes[rows]), self.words[rows])
+
+    @classmethod
+    def empty(cls) -> ShingleSets:
+        """No documents."""
+        return cls(np.zeros(0, dtype=_U64), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
     @classmethod
     def concat(cls, parts: Sequence[ShingleSets]) -> ShingleSets:
         """The documents of ``parts`` (at least one), one part after another."""
@@ -119,20 +130,20 @@ def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
 
 
 def window_rows(
-    keys: Sequence[str], ngram: int, width: int, leads_only: bool = False
+    keys: Sequence[str], ngram: int, width: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The n-gram hashes of the leads and windows of long keys: ``(values, offsets, owners)``,
     row ``r`` holding ``values[offsets[r]:offsets[r + 1]]`` and belonging to key ``owners[r]``.
 
     A key longer than ``width`` words gets its first ``width // 2`` words; one longer
-    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``
-    (unless ``leads_only``). A row's hashes, in word order, are the shingles
+    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``.
+    A row's hashes, in word order, are the shingles
     :func:`shingle_keys` finds in the row's words as a text of their own.
     """
     parts = []
     for lo, hi in chunks(keys):
         values, offsets, owners = run_kernel(
-            kernels.window_grams, keys[lo:hi], ngram, _NGRAM_MULTIPLIERS, width, leads_only
+            kernels.window_grams, keys[lo:hi], ngram, _NGRAM_MULTIPLIERS, width
         )
         parts.append((values, offsets, owners + lo))
     values = np.concatenate([p[0] for p in parts])

@@ -68,3 +68,40 @@ def test_shingle_sets_laid_end_to_end_are_the_sets_of_one_batch(seed_docs) -> No
     joined = ShingleSets.concat([shingle_keys(keys[:2], 3), shingle_keys(keys[2:], 3)])
     for field in ("values", "offsets", "words"):
         assert np.array_equal(getattr(joined, field), getattr(whole, field))
+
+
+def _seed_rows(seed_docs) -> tuple[list[str], np.ndarray, Bands, MinHasher]:
+    keys = [normalize(d.text) for d in seed_docs] + [normalize(" ".join(d.text for d in seed_docs))]
+    hasher = MinHasher(128, 1)
+    return keys, hasher.signatures(shingle_keys(keys, 3)), Bands(*optimal_bands(0.4, 128)), hasher
+
+
+def test_rows_taken_for_some_documents_are_the_rows_of_those_documents_alone(seed_docs) -> None:
+    keys, sigs, bands, hasher = _seed_rows(seed_docs)
+    eligible = np.array([True, False, True, True, True, True])
+    whole = band_rows(keys, sigs, eligible, bands, hasher, 3, 80)
+    for keep in ([0, 2, 5], [1, 3], [5], []):
+        alone = band_rows([keys[i] for i in keep], sigs[keep], eligible[keep], bands, hasher, 3, 80)
+        taken = whole.take(keep)
+        assert taken.whole == alone.whole
+        assert np.array_equal(taken.keys, alone.keys) and np.array_equal(taken.owners, alone.owners)
+
+
+def test_leads_are_the_whole_texts_and_the_first_row_after_them(seed_docs) -> None:
+    keys, sigs, bands, hasher = _seed_rows(seed_docs)
+    rows = band_rows(keys, sigs, np.ones(len(keys), dtype=bool), bands, hasher, 3, 80)
+    leads = rows.leads()
+    long = [i for i, k in enumerate(keys) if len(k.split()) > 80]
+    assert leads.owners.tolist() == list(range(len(keys))) + long  # one lead per long key, windows gone
+    lead_texts = [" ".join(keys[i].split()[:40]) for i in long]  # a lead is half a window
+    lead_keys = bands.keys(hasher.signatures(shingle_keys(lead_texts, 3)))
+    assert len(rows.keys) > len(leads.keys) and np.array_equal(leads.keys[len(keys):], lead_keys)
+
+
+def test_shingle_sets_taken_are_the_sets_of_those_documents(seed_docs) -> None:
+    keys = [normalize(d.text) for d in seed_docs]
+    taken = shingle_keys(keys, 3).take([4, 1, 1])
+    alone = shingle_keys([keys[4], keys[1], keys[1]], 3)
+    for field in ("values", "offsets", "words"):
+        assert np.array_equal(getattr(taken, field), getattr(alone, field))
+    assert len(ShingleSets.empty()) == 0

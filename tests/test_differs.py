@@ -33,3 +33,10 @@ def test_differing_words_equal_python_sets_and_sorting() -> None:
 
 def test_no_members_no_words() -> None:
     assert differing_words(KeyTexts.of(["a b"]), np.zeros(0, dtype=np.int64), 0) == []
+
+
+def test_separator_classes_are_the_code_points_str_split_splits_at() -> None:
+    from dedup.differs import _SEPARATES, _classes
+
+    flagged = np.flatnonzero(_classes() & _SEPARATES).tolist()
+    assert flagged == [cp for cp in range(0x110000) if chr(cp).isspace()]

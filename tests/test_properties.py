@@ -133,7 +133,7 @@ test_shingles_do_not_depend_on_the_batch, test_shingles_do_not_depend_on_the_bat
     _shingles_per_document, st.lists(TEXTS, max_size=6))
 
 
-def _window_texts(keys: list[str], width: int, leads_only: bool) -> tuple[list[str], list[int]]:
+def _window_texts(keys: list[str], width: int) -> tuple[list[str], list[int]]:
     """The leads and windows of long keys, as texts: the definition :func:`window_rows` computes."""
     texts, owners = [], []
     step = max(width // 2, 1)
@@ -141,16 +141,16 @@ def _window_texts(keys: list[str], width: int, leads_only: bool) -> tuple[list[s
         words = key.split()
         if len(words) <= width:
             continue
-        starts = [] if leads_only or len(words) <= 2 * width else [*range(0, len(words) - width, step), len(words) - width]
+        starts = [] if len(words) <= 2 * width else [*range(0, len(words) - width, step), len(words) - width]
         texts += [" ".join(words[:step])] + [" ".join(words[a : a + width]) for a in starts]
         owners += [pos] * (1 + len(starts))
     return texts, owners
 
 
-def _windows_are_their_texts(texts: list[str], width: int, ngram: int, leads_only: bool) -> None:
+def _windows_are_their_texts(texts: list[str], width: int, ngram: int) -> None:
     keys = normalize_many(texts)
-    values, offsets, owners = window_rows(keys, ngram, width, leads_only)
-    expected, expected_owners = _window_texts(keys, width, leads_only)
+    values, offsets, owners = window_rows(keys, ngram, width)
+    expected, expected_owners = _window_texts(keys, width)
     assert owners.tolist() == expected_owners
     sets = shingle_keys(expected, ngram)
     for r in range(len(expected)):
@@ -159,7 +159,7 @@ def _windows_are_their_texts(texts: list[str], width: int, ngram: int, leads_onl
 
 
 test_windows_shingle_like_their_texts, test_windows_shingle_like_their_texts_many = _fast_and_slow(
-    _windows_are_their_texts, st.lists(TEXTS, max_size=6), st.integers(1, 12), st.integers(1, 5), st.booleans(), slow=1000)
+    _windows_are_their_texts, st.lists(TEXTS, max_size=6), st.integers(1, 12), st.integers(1, 5), slow=1000)
 
 
 # --------------------------------------------------------------- clustering

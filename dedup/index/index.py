@@ -5,7 +5,7 @@ among everything stored, verifies the candidates exactly on shingle sets
 recomputed from the stored normalized text, and re-clusters the neighbourhood
 they touch — the new documents, every stored cluster one of them verifies against,
 and, to a fixed point, the clusters those clusters' members verify against — with
-the same code as a batch run (:func:`dedup.pipeline.group_keys`). So adding a
+the same code as a batch run (:func:`dedup.pipeline.group_signed`). So adding a
 corpus in daily slices gives the partition one batch run gives (see the
 documentation for where the two can differ). Cluster ids stay stable: each new
 group keeps the id most of its stored members had.
@@ -17,11 +17,13 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
+from ..candidates import BandRows
 from ..cluster import Provenance
 from ..collection import collector_paused
 from ..differs import KeyTexts
@@ -36,14 +38,14 @@ from ..pipeline import (
     Settings,
     Stripper,
     document_date,
-    group_keys,
+    group_signed,
     sign_keys,
     to_cluster,
 )
-from ..shingle import ShingleSets, offsets_of, segment_positions, shingle_keys
+from ..shingle import ShingleSets, segment_positions, shingle_keys
 from ..verify import verify
 from .bandtable import BandTable, combine
-from .store import IndexSettingsError, NewDoc, Store, StoredDoc
+from .store import IndexSettingsError, NewDoc, Store, StoredDoc, pack_key
 
 SCHEMA_VERSION = 1
 _SETTINGS = [f.name for f in fields(Settings) if f.name not in ("learn_templates", "template_docs")]
@@ -70,18 +72,24 @@ def open_store(location: str) -> Store:
 @dataclass(frozen=True)
 class Batch:
     """Documents made ready for the index: the documents (embedded articles split out
-    after their parent), their normalized keys, characters stripped, and band keys
-    (``(rows, bands)`` per document: its whole text and, when long, its lead)."""
+    after their parent), their normalized keys, characters stripped, the band keys the
+    index stores (``(rows, bands)`` uint32 per document: its whole text and, when long,
+    its lead), and their shingle sets and band rows (windows included) for re-clustering."""
 
     docs: list[Document]
     keys: list[str]
     removed: list[int]
     bands: list[np.ndarray]
+    shingles: ShingleSets
+    rows: BandRows
 
     def without(self, ids: set[str]) -> "Batch":
         """This batch less the documents whose id is in ``ids``."""
         keep = [i for i, d in enumerate(self.docs) if d.id not in ids]
-        return Batch(*([column[i] for i in keep] for column in (self.docs, self.keys, self.removed, self.bands)))
+        if len(keep) == len(self.docs):
+            return self
+        columns = ([column[i] for i in keep] for column in (self.docs, self.keys, self.removed, self.bands))
+        return Batch(*columns, self.shingles.take(keep), self.rows.take(keep))
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,6 @@ class _Neighbourhood:
     grouping: Grouping
     docs: list[Document]
     keys: list[str]
-    batch_shingles: ShingleSets
 
 
 class Index:
@@ -158,12 +165,13 @@ class Index:
     def prepare(self, documents: Iterable[Document]) -> Batch:
         """Strip, normalize and sign ``documents`` (embedded articles split out too)."""
         docs, stripped, keys = self._dedup.prepare(list(documents), self._dedup.strip)  # type: ignore[arg-type]
-        _, rows = sign_keys(keys, self.settings, self.hasher, leads_only=True)
-        band_keys = (rows.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        order = np.argsort(rows.owners, kind="stable")
-        split = np.split(band_keys[order], np.searchsorted(rows.owners[order], np.arange(1, len(docs))))
+        shingles, rows = sign_keys(keys, self.settings, self.hasher)
+        leads = rows.leads()
+        band_keys = (leads.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        order = np.argsort(leads.owners, kind="stable")
+        split = np.split(band_keys[order], np.searchsorted(leads.owners[order], np.arange(1, len(docs))))
         removed = [len(d.text) - len(stripped[d.id].body) for d in docs]
-        return Batch(docs, keys, removed, split)
+        return Batch(docs, keys, removed, split, shingles, rows)
 
     # -- the public operations ------------------------------------------------------------
 
@@ -174,11 +182,13 @@ class Index:
         is not prepared or stored again: its match says where it sits (its embedded
         articles, stored with it, are not listed again)."""
         docs, batch = self._fresh(documents)
-        with self.store.writing():
+        with ThreadPoolExecutor(1) as packer, self.store.writing():
+            # zlib lets other threads run: the texts are packed while the batch is placed
+            packed = packer.submit(lambda: {d.id: pack_key(k) for d, k in zip(batch.docs, batch.keys)})
             self._sync()
             known = self._known([d.id for d in docs])
             fresh = batch.without(set(known))
-            matches, rows = self._commit(self._neighbourhood(fresh, []))
+            matches, rows = self._commit(self._neighbourhood(fresh, []), packed)
         self._remember(rows, fresh.bands)
         return self._in_order(docs, batch, {**known, **matches})
 
@@ -207,7 +217,7 @@ class Index:
             left = sorted(set(self.store.members(sorted({d.cluster for d in gone}))) - set(rows))
             self.store.delete(rows)
             self.store.add_df(self._buckets(shingle_keys([d.key for d in gone], self.settings.ngram)), -1)
-            self._commit(self._neighbourhood(_EMPTY, self.store.docs(left)), dropped={d.cluster for d in gone})
+            self._commit(self._neighbourhood(_EMPTY, self.store.docs(left)), None, dropped={d.cluster for d in gone})
         return len(gone)
 
     def stats(self) -> dict[str, object]:
@@ -295,9 +305,12 @@ class Index:
             ids=[d.id for d in docs],
         )
         shingles, flags = area.take(np.arange(n).tolist() + kept)
-        keys = batch.keys + [d.key for d in stored]
-        grouping = group_keys(keys, provenance, self.settings, self.hasher, shingles=shingles, flags=flags)
-        return _Neighbourhood(batch, stored, grouping, docs, keys, area.batch_shingles)
+        stored_keys = [d.key for d in stored]
+        _, stored_rows = sign_keys(stored_keys, self.settings, self.hasher, shingles.take(range(n, len(shingles))))
+        parts = ([batch.rows] if n else []) + [stored_rows]  # the batch was signed when prepared
+        rows = BandRows.concat(parts, [len(p) for p in ([batch.docs] if n else []) + [stored]])
+        grouping = group_signed(shingles, rows, provenance, self.settings, flags=flags)
+        return _Neighbourhood(batch, stored, grouping, docs, batch.keys + stored_keys)
 
     def _verified_hits(self, area: _Area, frontier: list[int], inside: set[int]) -> list[int]:
         """Positions (in ``area``) of the stored documents outside ``inside`` that verify
@@ -359,18 +372,21 @@ class Index:
                                             doc.meta.get("parent_id"))
         return matches
 
-    def _commit(self, area: _Neighbourhood, dropped: set[int] = frozenset()) -> tuple[dict[str, Match], list[int]]:
-        """Store the batch of ``area`` and the new places of its stored documents; the
-        batch's matches and the rows it was stored under."""
+    def _commit(self, area: _Neighbourhood, packed: Future[dict[str, bytes]] | None,
+                dropped: set[int] = frozenset()) -> tuple[dict[str, Match], list[int]]:
+        """Store the batch of ``area`` (``packed``: its texts packed, by id; None when it is
+        empty) and the new places of its stored documents; the batch's matches and the rows
+        it was stored under."""
         found = self._cluster_ids(area)
         fresh = iter(self.store.new_cluster_ids(sum(i is None for i in found)))
         ids = [i if i is not None else next(fresh) for i in found]
         placed = self._matches(area, ids, [i is None for i in found], range(len(area.batch.docs)))
         batch = area.batch
+        texts = packed.result() if packed is not None else {}
         rows = self.store.insert([
-            NewDoc(d.id, placed[d.id].cluster_id, placed[d.id].similarity, key=k, removed=r, date=document_date(d),
+            NewDoc(d.id, placed[d.id].cluster_id, placed[d.id].similarity, texts[d.id], removed=r, date=document_date(d),
                    parent=d.meta.get("parent_id"), bands=b)
-            for d, k, r, b in zip(batch.docs, batch.keys, batch.removed, batch.bands)
+            for d, r, b in zip(batch.docs, batch.removed, batch.bands)
         ])
         row_of = {d.id: row for d, row in zip(batch.docs, rows)} | {d.id: d.row for d in area.stored}
         self.store.assign({d.row: (placed[d.id].cluster_id, placed[d.id].similarity) for d in area.stored})
@@ -378,7 +394,7 @@ class Index:
         self.store.put_clusters({m.cluster_id: (row_of[m.canonical_id], sizes[m.cluster_id]) for m in placed.values()})
         self.store.drop_clusters(sorted(({d.cluster for d in area.stored} | set(dropped)) - set(ids)))
         if batch.docs:
-            self.store.add_df(self._buckets(area.batch_shingles), 1)
+            self.store.add_df(self._buckets(batch.shingles), 1)
         batch_ids = {d.id for d in batch.docs}
         return {i: m for i, m in placed.items() if i in batch_ids}, rows
 
@@ -398,7 +414,7 @@ class Index:
         return sorted((matches[i] for i in order), key=lambda m: order[m.doc_id])
 
 
-_EMPTY = Batch([], [], [], [])
+_EMPTY = Batch([], [], [], [], ShingleSets.empty(), BandRows(np.zeros((0, 0), dtype=np.uint64), np.zeros(0, dtype=np.int64), 0))
 
 
 class _Area:
@@ -411,9 +427,8 @@ class _Area:
         self.keys = list(batch.keys)
         self.bands = list(batch.bands)
         self.stored: list[StoredDoc] = []  # position len(batch) + k
-        self.batch_shingles = shingle_keys(batch.keys, index.settings.ngram)
-        self._common = _Common(index, self.batch_shingles)
-        self._parts = [(self.batch_shingles, self._common(self.batch_shingles))]
+        self._common = _Common(index, batch.shingles)
+        self._parts = [(batch.shingles, self._common.batch)]
         self._position: dict[int, int] = {}
 
     def fetch(self, rows: list[int]) -> dict[int, int]:
@@ -441,30 +456,25 @@ class _Area:
         """The shingle sets and common flags of every position."""
         if len(self._parts) > 1:
             sets, flags = zip(*self._parts)
-            joined = ShingleSets(
-                np.concatenate([s.values for s in sets]), offsets_of(np.concatenate([s.sizes for s in sets])),
-                np.concatenate([s.words for s in sets]),
-            )
-            self._parts = [(joined, np.concatenate(flags))]
+            self._parts = [(ShingleSets.concat(sets), np.concatenate(flags))]
         return self._parts[0]
 
     def take(self, positions: list[int]) -> tuple[ShingleSets, np.ndarray]:
         """The shingle sets and common flags of ``positions``, in that order."""
         shingles, flags = self.joined()
-        rows = np.asarray(positions, dtype=np.int64)
-        at = segment_positions(shingles.offsets, rows)
-        return ShingleSets(shingles.values[at], offsets_of(shingles.sizes[rows]), shingles.words[rows]), flags[at]
+        return shingles.take(positions), flags[segment_positions(shingles.offsets, np.asarray(positions, dtype=np.int64))]
 
 
 class _Common:
     """Which shingles are common (in more than ``common_df`` documents): the stored
     counters plus the batch's own documents. The counts of the batch's shingles are
-    looked up once; those of stored neighbours as they come."""
+    looked up once (``batch``: the batch's flags); those of stored neighbours as they come."""
 
     def __init__(self, index: Index, batch: ShingleSets) -> None:
         self.index = index
-        self.values, counts = np.unique(batch.values, return_counts=True)
+        self.values, inverse, counts = np.unique(batch.values, return_inverse=True, return_counts=True)
         self.df = self._stored(self.values) + counts
+        self.batch = self.df[inverse] > index.settings.common_df
 
     def _stored(self, values: np.ndarray) -> np.ndarray:
         buckets = (values >> np.uint64(64 - self.index.df_bits)).astype(np.int64)

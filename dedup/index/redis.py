@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, pack_key, unpack_bands, unpack_key
+from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, unpack_bands, unpack_key
 
 _CHUNK = 2000  # commands or fields per round trip
 
@@ -160,7 +160,7 @@ class RedisStore(PagedCounters):
         for lo in range(0, len(docs), _CHUNK):
             part = list(zip(rows[lo : lo + _CHUNK], docs[lo : lo + _CHUNK]))
             tx.hset(self._k("meta"), mapping={r: json.dumps([d.id, d.removed, d.date, d.parent]) for r, d in part})
-            tx.hset(self._k("texts"), mapping={r: pack_key(d.key) for r, d in part})
+            tx.hset(self._k("texts"), mapping={r: d.packed for r, d in part})
             tx.hset(self._k("bands"), mapping={r: pack_bands(d.bands) for r, d in part})
             tx.hset(self._k("ids"), mapping={d.id: r for r, d in part})
             tx.zadd(self._k("rows"), {r: r for r, _ in part})

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, pack_key, unpack_bands, unpack_key
+from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, unpack_bands, unpack_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -147,7 +147,7 @@ class SQLiteStore(PagedCounters):
                 for r, d in zip(rows, docs)
             ],
         )
-        self.db.executemany("INSERT INTO texts VALUES (?, ?)", [(r, pack_key(d.key)) for r, d in zip(rows, docs)])
+        self.db.executemany("INSERT INTO texts VALUES (?, ?)", [(r, d.packed) for r, d in zip(rows, docs)])
         return rows
 
     def delete(self, rows: Sequence[int]) -> None:

@@ -48,12 +48,13 @@ class StoredDoc:
 
 @dataclass(frozen=True)
 class NewDoc:
-    """A document to store: the fields of :class:`StoredDoc` before it has a row."""
+    """A document to store: the fields of :class:`StoredDoc` before it has a row, its
+    normalized text packed (:func:`pack_key`)."""
 
     id: str
     cluster: int
     similarity: float
-    key: str
+    packed: bytes
     removed: int
     date: str | None
     parent: str | None
