@@ -307,8 +307,8 @@ class Index:
         shingles, flags = area.take(np.arange(n).tolist() + kept)
         stored_keys = [d.key for d in stored]
         _, stored_rows = sign_keys(stored_keys, self.settings, self.hasher, shingles.take(range(n, len(shingles))))
-        parts = ([batch.rows] if n else []) + [stored_rows]  # the batch was signed when prepared
-        rows = BandRows.concat(parts, [len(p) for p in ([batch.docs] if n else []) + [stored]])
+        parts, sizes = ([batch.rows], [n]) if n else ([], [])  # the batch was signed when prepared
+        rows = BandRows.concat([*parts, stored_rows], [*sizes, len(stored)])
         grouping = group_signed(shingles, rows, provenance, self.settings, flags=flags)
         return _Neighbourhood(batch, stored, grouping, docs, batch.keys + stored_keys)
 
