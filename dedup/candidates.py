@@ -18,10 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lsh import Bands, key_pairs, unique_pairs
-from .minhash import MinHasher
-from .shingle import offsets_of, window_rows
-
-_WINDOW_DOCS = 2000  # documents whose windows are shingled and signed together
+from .shingle import offsets_of
 
 
 @dataclass(frozen=True)
@@ -69,22 +66,11 @@ class BandRows:
         return unique_pairs(pairs[:, 0], pairs[:, 1])
 
 
-def band_rows(
-    keys: Sequence[str],
-    signatures: np.ndarray,
-    eligible: np.ndarray,
-    bands: Bands,
-    hasher: MinHasher,
-    ngram: int,
-    window: int,
-) -> BandRows:
-    """The :class:`BandRows` of ``keys``: the band keys of each eligible document's signature,
-    then of its lead and windows (:func:`dedup.shingle.window_rows`)."""
-    n = len(keys)
-    blocks, owners = [signatures[eligible]], [np.flatnonzero(eligible)]
-    for lo in range(0, n if window else 0, _WINDOW_DOCS):  # a block of documents' windows at a time
-        block = [k if ok else "" for k, ok in zip(keys[lo : lo + _WINDOW_DOCS], eligible[lo:])]
-        values, offsets, owner = window_rows(block, ngram, window)
-        blocks.append(hasher.sign_rows(values, offsets))
-        owners.append(owner + lo)
-    return BandRows(bands.keys(np.vstack(blocks)), np.concatenate(owners), len(owners[0]))
+def band_rows(signatures: np.ndarray, eligible: np.ndarray, windows: np.ndarray, owners: np.ndarray,
+              bands: Bands) -> BandRows:
+    """The :class:`BandRows` of the ``eligible`` documents: the band keys of their whole-text
+    ``signatures``, then of the signatures ``windows`` of leads and windows of documents
+    ``owners`` (:func:`dedup.shingle.shingle_windows`)."""
+    whole, kept = np.flatnonzero(eligible), eligible[owners]
+    return BandRows(bands.keys(np.vstack([signatures[whole], windows[kept]])), np.concatenate([whole, owners[kept]]),
+                    whole.size)

@@ -223,12 +223,16 @@ def _bucket_bits(m):
 
 
 @njit(cache=True)
-def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos):
-    """Sorted unique n-gram hashes of every document, written to ``values`` from ``pos``.
+def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos, width, a, b):
+    """Sorted unique n-gram hashes of every document, written to ``values`` from ``pos``;
+    with ``width > 0``, also the MinHash signatures (permutations ``a``, ``b``) of the lead
+    and windows (:func:`_sign_windows`) of each document of more than ``width`` words,
+    signed from its n-grams as they are hashed.
 
-    Returns ``(values, offsets, word counts, end)``; ``values`` is grown if needed
-    and ``offsets`` are positions in it (``offsets[0] == pos``), or
-    ``offsets[0] == -1`` if some code point has no table entry yet.
+    Returns ``(values, offsets, word counts, end, signatures, owners)``: ``values`` is grown
+    if needed and ``offsets`` are positions in it (``offsets[0] == pos``), or
+    ``offsets[0] == -1`` if some code point has no table entry yet; the window signatures
+    are laid end to end (``a.size`` per row), row ``r`` belonging to document ``owners[r]``.
     """
     n_docs = starts.size - 1
     offsets = np.empty(n_docs + 1, dtype=np.int64)
@@ -237,21 +241,61 @@ def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos):
     wh = np.empty(4096, dtype=np.uint64)
     grams = np.empty(4096, dtype=np.uint64)
     counts = np.empty(4096 + 1, dtype=np.int64)
+    signatures = np.empty(0, dtype=np.uint32)
+    owners = np.empty(0, dtype=np.int64)
+    rows = 0
     for d in range(n_docs):
         wh, count = _words_of(cps, starts[d], starts[d + 1], table, pool, wh)
         if count < 0:
             offsets[0] = -1
-            return values, offsets, words, pos
+            return values, offsets, words, pos, signatures[:0], owners[:0]
         words[d] = count
         if count > 0:
             grams, m = _put_grams(wh, 0, count, ngram, multipliers, grams, 0)
+            if 0 < width < count:
+                signatures, owners, rows = _sign_windows(wh, grams, count, ngram, multipliers, width, a, b,
+                                                         signatures, owners, rows, d)
             if counts.size < (1 << _bucket_bits(m)) + 1:
                 counts = np.empty((1 << _bucket_bits(m)) + 1, dtype=np.int64)
             if pos + m > values.size:
                 values = _grow(values, pos + m)
             pos = _sort_unique_into(grams, m, values, pos, counts)
         offsets[d + 1] = pos
-    return values, offsets, words, pos
+    return values, offsets, words, pos, signatures[: rows * a.size], owners[:rows]
+
+
+@njit(cache=True)
+def _sign_windows(wh, grams, count, ngram, multipliers, width, a, b, signatures, owners, rows, d):
+    """Append the signatures of document ``d``'s lead (its first ``width // 2`` words) and,
+    when it has more than ``2 * width`` words, its windows of ``width`` words every
+    ``width // 2`` words, the last one ending with the document. A row is signed like a
+    text of its own words: from the document's n-grams ``grams`` (of word hashes ``wh``)
+    inside it, or one gram of all its words when it has fewer than ``ngram``."""
+    step = max(width // 2, 1)
+    n_windows = 0
+    if count > 2 * width:
+        n_windows = (count - width + step - 1) // step + 1
+    need = rows + n_windows + 1
+    if need > owners.size:
+        owners = _grow(owners, need)
+    if need * a.size > signatures.size:
+        signatures = _grow(signatures, need * a.size)
+    single = np.empty(1, dtype=np.uint64)
+    for k in range(n_windows + 1):
+        lo, hi = 0, step  # the lead
+        if k > 0:
+            lo = (k - 1) * step if k < n_windows else count - width
+            hi = lo + width
+        sig = signatures[rows * a.size : (rows + 1) * a.size]
+        sig[:] = _EMPTY
+        if hi - lo >= ngram:
+            _sign_into(grams, lo, hi - ngram + 1, a, b, sig)
+        else:
+            single, _ = _put_grams(wh, lo, hi, ngram, multipliers, single, 0)
+            _sign_into(single, 0, 1, a, b, sig)
+        owners[rows] = d
+        rows += 1
+    return signatures, owners, rows
 
 
 @njit(cache=True)
@@ -273,53 +317,6 @@ def _put_grams(wh, lo, hi, ngram, multipliers, values, pos):
                 acc += wh[lo + i + k] * multipliers[k]
             values[pos + i] = fmix64(acc)
     return values, pos + m
-
-
-@njit(cache=True)
-def window_grams(cps, starts, table, pool, ngram, multipliers, width):
-    """The n-gram hashes of the lead and windows of every long document, row after row.
-
-    A document of more than ``width`` words has a lead row (its first ``width // 2``
-    words); one of more than ``2 * width`` words also has rows of ``width`` words, every
-    ``width // 2`` words, the last one ending with the document.
-    Returns ``(values, offsets, owners)``: row ``r`` holds ``values[offsets[r]:offsets[r + 1]]``
-    (in word order, repeats kept) and belongs to document ``owners[r]``; or
-    ``offsets[0] == -1`` if some code point has no table entry yet.
-    """
-    n_docs = starts.size - 1
-    values = np.empty(max(16, cps.size // 2), dtype=np.uint64)
-    offsets = np.zeros(max(16, n_docs + 1), dtype=np.int64)
-    owners = np.empty(max(16, n_docs), dtype=np.int64)
-    wh = np.empty(4096, dtype=np.uint64)
-    step = max(width // 2, 1)
-    rows = 0
-    pos = 0
-    for d in range(n_docs):
-        wh, count = _words_of(cps, starts[d], starts[d + 1], table, pool, wh)
-        if count < 0:
-            offsets[0] = -1
-            return values[:0], offsets[:1], owners[:0]
-        if count <= width:
-            continue
-        n_windows = 0
-        if count > 2 * width:
-            n_windows = (count - width + step - 1) // step + 1
-        need = rows + n_windows + 2  # this document's rows, and the offset after them
-        if need > owners.size:
-            owners = _grow(owners, need)
-        if need > offsets.size:
-            offsets = _grow(offsets, need)
-        values, pos = _put_grams(wh, 0, step, ngram, multipliers, values, pos)
-        owners[rows] = d
-        rows += 1
-        offsets[rows] = pos
-        for k in range(n_windows):
-            lo = k * step if k < n_windows - 1 else count - width
-            values, pos = _put_grams(wh, lo, lo + width, ngram, multipliers, values, pos)
-            owners[rows] = d
-            rows += 1
-            offsets[rows] = pos
-    return values[:pos], offsets[: rows + 1], owners[:rows]
 
 
 @njit(cache=True)
@@ -408,35 +405,40 @@ def _low_mixed(value):
 
 @njit(cache=True)
 def minhash_docs(values, offsets, a, b):
-    """datasketch affine32 MinHash of the low 32 bits of each document's hashes.
+    """datasketch affine32 MinHash of the low 32 bits of each document's hashes."""
+    n_docs = offsets.size - 1
+    out = np.empty((n_docs, a.size), dtype=np.uint32)
+    sig = np.empty(a.size, dtype=np.uint32)
+    for d in range(n_docs):
+        sig[:] = _EMPTY
+        _sign_into(values, offsets[d], offsets[d + 1], a, b, sig)
+        out[d, :] = sig
+    return out
+
+
+@njit(cache=True)
+def _sign_into(values, lo, hi, a, b, sig):
+    """Lower the running minima ``sig`` with the MinHash of ``values[lo:hi]``.
 
     Four shingles per pass over the permutations: the permutation loop vectorizes
     (uint32 multiply, add, min), and the running minima are loaded and stored a
     quarter as often.
     """
-    n_docs = offsets.size - 1
-    num_perm = a.size
-    out = np.empty((n_docs, num_perm), dtype=np.uint32)
-    sig = np.empty(num_perm, dtype=np.uint32)
-    for d in range(n_docs):
-        sig[:] = _EMPTY
-        i, hi = offsets[d], offsets[d + 1]
-        while i + 4 <= hi:
-            h0, h1 = _low_mixed(values[i]), _low_mixed(values[i + 1])
-            h2, h3 = _low_mixed(values[i + 2]), _low_mixed(values[i + 3])
-            for p in range(num_perm):
-                ap, bp = a[p], b[p]
-                x0, x1 = np.uint32(ap * h0 + bp), np.uint32(ap * h1 + bp)
-                x2, x3 = np.uint32(ap * h2 + bp), np.uint32(ap * h3 + bp)
-                sig[p] = min(sig[p], min(min(x0, x1), min(x2, x3)))
-            i += 4
-        while i < hi:
-            h0 = _low_mixed(values[i])
-            for p in range(num_perm):
-                sig[p] = min(sig[p], np.uint32(a[p] * h0 + b[p]))
-            i += 1
-        out[d, :] = sig
-    return out
+    i = lo
+    while i + 4 <= hi:
+        h0, h1 = _low_mixed(values[i]), _low_mixed(values[i + 1])
+        h2, h3 = _low_mixed(values[i + 2]), _low_mixed(values[i + 3])
+        for p in range(a.size):
+            ap, bp = a[p], b[p]
+            x0, x1 = np.uint32(ap * h0 + bp), np.uint32(ap * h1 + bp)
+            x2, x3 = np.uint32(ap * h2 + bp), np.uint32(ap * h3 + bp)
+            sig[p] = min(sig[p], min(min(x0, x1), min(x2, x3)))
+        i += 4
+    while i < hi:
+        h0 = _low_mixed(values[i])
+        for p in range(a.size):
+            sig[p] = min(sig[p], np.uint32(a[p] * h0 + b[p]))
+        i += 1
 
 
 @njit(cache=True)

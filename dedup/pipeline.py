@@ -31,7 +31,7 @@ from .minhash import MinHasher
 from .model import Cluster, Document, Evidence, Member, Stripped
 from .normalize import normalize_many
 from .pool import on_shared, process_pool
-from .shingle import ShingleSets, shingle_keys
+from .shingle import ShingleSets, shingle_windows
 from .verify import Thresholds, common_mask, verify
 
 Stripper = Callable[[Document], Stripped]
@@ -310,17 +310,12 @@ class Grouping:
     edges: int
 
 
-def sign_keys(
-    keys: Sequence[str], settings: Settings, hasher: MinHasher, shingles: ShingleSets | None = None
-) -> tuple[ShingleSets, BandRows]:
-    """The shingle sets of normalized ``keys`` (unless given) and the band keys of their whole
-    texts, leads and windows, :class:`dedup.candidates.BandRows`."""
-    shingles = shingle_keys(keys, settings.ngram) if shingles is None else shingles
+def sign_keys(keys: Sequence[str], settings: Settings, hasher: MinHasher) -> tuple[ShingleSets, BandRows]:
+    """The shingle sets of normalized ``keys`` and the band keys of their whole texts, leads
+    and windows, :class:`dedup.candidates.BandRows`."""
+    shingles, windows, owners = shingle_windows(keys, settings.ngram, settings.window, hasher.a, hasher.b)
     comparable = shingles.words >= settings.min_words
-    rows = band_rows(
-        keys, hasher.signatures(shingles), comparable, settings.bands, hasher, settings.ngram, settings.window
-    )
-    return shingles, rows
+    return shingles, band_rows(hasher.signatures(shingles), comparable, windows, owners, settings.bands)
 
 
 def group_signed(

@@ -101,23 +101,7 @@ def shingle(texts: Sequence[str], ngram: int = 3) -> ShingleSets:
     A document with fewer than ``ngram`` words (but at least one) gets a single
     shingle of all its words, so that short texts still have a key.
     """
-    if not 1 <= ngram <= MAX_NGRAM:
-        raise ValueError(f"ngram must be between 1 and {MAX_NGRAM}, got {ngram}")
-    texts = texts if isinstance(texts, (list, tuple)) else list(texts)
-    # One output for the whole batch, written chunk after chunk by the kernel.
-    values = np.empty(max(16, sum(map(len, texts)) // 4), dtype=_U64)
-    pos = 0
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    counts = np.zeros(len(texts), dtype=np.int64)
-    for lo, hi in chunks(texts):
-        values, part_offsets, part_counts, pos = run_kernel(
-            kernels.shingle_docs, texts[lo:hi], ngram, _NGRAM_MULTIPLIERS, values, pos
-        )
-        offsets[lo + 1 : hi + 1] = part_offsets[1:]
-        counts[lo:hi] = part_counts
-    # A view when the guess was close (no copy), a copy when it wasted over half.
-    values = values[:pos] if 2 * pos >= values.size else values[:pos].copy()
-    return ShingleSets(values=values, offsets=offsets, words=counts)
+    return _shingled(texts, ngram, 0, np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32))[0]
 
 
 def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
@@ -129,23 +113,46 @@ def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
     return shingle(keys, ngram)
 
 
-def window_rows(
-    keys: Sequence[str], ngram: int, width: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The n-gram hashes of the leads and windows of long keys: ``(values, offsets, owners)``,
-    row ``r`` holding ``values[offsets[r]:offsets[r + 1]]`` and belonging to key ``owners[r]``.
+def shingle_windows(
+    keys: Sequence[str], ngram: int, width: int, a: np.ndarray, b: np.ndarray
+) -> tuple[ShingleSets, np.ndarray, np.ndarray]:
+    """:func:`shingle_keys` of ``keys``, and the MinHash signatures (permutations ``a``,
+    ``b``, as :class:`dedup.minhash.MinHasher`) of the leads and windows of the keys of more
+    than ``width`` words (none when ``width`` is 0): ``(sets, signatures, owners)``, one
+    ``(rows, len(a))`` uint32 signature per row, row ``r`` belonging to key ``owners[r]``.
 
     A key longer than ``width`` words gets its first ``width // 2`` words; one longer
-    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``.
-    A row's hashes, in word order, are the shingles
-    :func:`shingle_keys` finds in the row's words as a text of their own.
+    than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``,
+    the last one ending with the key. A row is signed as the shingle set
+    :func:`shingle_keys` finds in its words as a text of their own; the n-grams are hashed
+    once per key, for its set and its rows together.
     """
-    parts = []
-    for lo, hi in chunks(keys):
-        values, offsets, owners = run_kernel(
-            kernels.window_grams, keys[lo:hi], ngram, _NGRAM_MULTIPLIERS, width
+    return _shingled(keys, ngram, width, a, b)
+
+
+def _shingled(
+    texts: Sequence[str], ngram: int, width: int, a: np.ndarray, b: np.ndarray
+) -> tuple[ShingleSets, np.ndarray, np.ndarray]:
+    if not 1 <= ngram <= MAX_NGRAM:
+        raise ValueError(f"ngram must be between 1 and {MAX_NGRAM}, got {ngram}")
+    texts = texts if isinstance(texts, (list, tuple)) else list(texts)
+    # One output for the whole batch, written chunk after chunk by the kernel.
+    values = np.empty(max(16, sum(map(len, texts)) // 4), dtype=_U64)
+    pos = 0
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    signatures, owners = [np.zeros(0, dtype=np.uint32)], [np.zeros(0, dtype=np.int64)]
+    for lo, hi in chunks(texts):
+        values, part_offsets, part_counts, pos, part_signatures, part_owners = run_kernel(
+            kernels.shingle_docs, texts[lo:hi], ngram, _NGRAM_MULTIPLIERS, values, pos, width, a, b
         )
-        parts.append((values, offsets, owners + lo))
-    values = np.concatenate([p[0] for p in parts])
-    sizes = np.concatenate([np.diff(p[1]) for p in parts])
-    return values, offsets_of(sizes), np.concatenate([p[2] for p in parts])
+        offsets[lo + 1 : hi + 1] = part_offsets[1:]
+        counts[lo:hi] = part_counts
+        signatures.append(part_signatures)
+        owners.append(part_owners + lo)
+    # A view when the guess was close (no copy), a copy when it wasted over half.
+    values = values[:pos] if 2 * pos >= values.size else values[:pos].copy()
+    rows = np.concatenate(signatures).reshape(-1, len(a)) if len(a) else np.zeros((0, 0), dtype=np.uint32)
+    return ShingleSets(values=values, offsets=offsets, words=counts), rows, np.concatenate(owners)
+
+

@@ -4,21 +4,25 @@ from dedup.candidates import BandRows, band_rows
 from dedup.lsh import Bands, optimal_bands
 from dedup.minhash import MinHasher
 from dedup.normalize import normalize
-from dedup.shingle import ShingleSets, shingle_keys, window_rows
+from dedup.shingle import ShingleSets, shingle_keys, shingle_windows
+
+
+def _rows(keys: list[str], sigs: np.ndarray, eligible: np.ndarray, bands: Bands, hasher: MinHasher, width: int) -> BandRows:
+    _, windows, owners = shingle_windows(keys, 3, width, hasher.a, hasher.b)
+    return band_rows(sigs, eligible, windows, owners, bands)
 
 
 def test_leads_and_windows_cover_long_keys_only() -> None:
     tiny = " ".join(f"w{i}" for i in range(60))
     short = " ".join(f"w{i}" for i in range(100))
     long = " ".join(f"w{i}" for i in range(250))
-    values, offsets, owners = window_rows([tiny, short, long], 3, 80)
-    rows = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    hasher = MinHasher(128, 1)
+    sets, windows, owners = shingle_windows([tiny, short, long], 3, 80, hasher.a, hasher.b)
     assert list(owners) == [1] + [2] * 7  # a lead each; windows at 0, 40, 80, 120, 160 and 170
-    lead = shingle_keys([" ".join(f"w{i}" for i in range(40))], 3)[0]
-    assert np.array_equal(np.sort(rows[0]), lead) and np.array_equal(np.sort(rows[1]), lead)
-    last = shingle_keys([" ".join(f"w{i}" for i in range(170, 250))], 3)[0]
-    assert np.array_equal(np.sort(rows[-1]), last)
-    assert all(len(r) == 78 for r in rows[2:])  # 80 words, 78 trigrams
+    assert np.array_equal(sets.values, shingle_keys([tiny, short, long], 3).values)
+    texts = [" ".join(f"w{i}" for i in range(lo, hi)) for lo, hi in
+             [(0, 40), (0, 40), (0, 80), (40, 120), (80, 160), (120, 200), (160, 240), (170, 250)]]
+    assert np.array_equal(windows, hasher.signatures(shingle_keys(texts, 3)))
 
 
 def test_a_lead_only_copy_is_found_through_the_lead(seed_docs) -> None:
@@ -30,7 +34,7 @@ def test_a_lead_only_copy_is_found_through_the_lead(seed_docs) -> None:
     bands = Bands(*optimal_bands(0.4, 128))
     eligible = np.ones(2, dtype=bool)
     assert len(bands.candidates(sigs, eligible)) == 0
-    assert [tuple(p) for p in band_rows(keys, sigs, eligible, bands, hasher, 3, 80).candidates(100)] == [(0, 1)]
+    assert [tuple(p) for p in _rows(keys, sigs, eligible, bands, hasher, 80).candidates(100)] == [(0, 1)]
 
 
 def test_an_installment_is_found_through_windows(seed_docs) -> None:
@@ -42,8 +46,8 @@ def test_an_installment_is_found_through_windows(seed_docs) -> None:
     sigs = hasher.signatures(shingle_keys(keys, 3))
     bands = Bands(*optimal_bands(0.4, 128))
     eligible = np.ones(2, dtype=bool)
-    assert len(band_rows(keys, sigs, eligible, bands, hasher, 3, 0).candidates(100)) == 0
-    assert [tuple(p) for p in band_rows(keys, sigs, eligible, bands, hasher, 3, 80).candidates(100)] == [(0, 1)]
+    assert len(_rows(keys, sigs, eligible, bands, hasher, 0).candidates(100)) == 0
+    assert [tuple(p) for p in _rows(keys, sigs, eligible, bands, hasher, 80).candidates(100)] == [(0, 1)]
 
 
 def test_rows_of_batches_laid_end_to_end_are_the_rows_of_one_batch(seed_docs) -> None:
@@ -52,9 +56,9 @@ def test_rows_of_batches_laid_end_to_end_are_the_rows_of_one_batch(seed_docs) ->
     bands = Bands(*optimal_bands(0.4, 128))
     sigs = hasher.signatures(shingle_keys(keys, 3))
     eligible = np.array([True, False, True, True, True, True])
-    whole = band_rows(keys, sigs, eligible, bands, hasher, 3, 80)
+    whole = _rows(keys, sigs, eligible, bands, hasher, 80)
     parts = [
-        band_rows(keys[lo:hi], sigs[lo:hi], eligible[lo:hi], bands, hasher, 3, 80) for lo, hi in [(0, 2), (2, 3), (3, 6)]
+        _rows(keys[lo:hi], sigs[lo:hi], eligible[lo:hi], bands, hasher, 80) for lo, hi in [(0, 2), (2, 3), (3, 6)]
     ]
     joined = BandRows.concat(parts, [2, 1, 3])
     assert joined.whole == whole.whole == 5
@@ -79,9 +83,9 @@ def _seed_rows(seed_docs) -> tuple[list[str], np.ndarray, Bands, MinHasher]:
 def test_rows_taken_for_some_documents_are_the_rows_of_those_documents_alone(seed_docs) -> None:
     keys, sigs, bands, hasher = _seed_rows(seed_docs)
     eligible = np.array([True, False, True, True, True, True])
-    whole = band_rows(keys, sigs, eligible, bands, hasher, 3, 80)
+    whole = _rows(keys, sigs, eligible, bands, hasher, 80)
     for keep in ([0, 2, 5], [1, 3], [5], []):
-        alone = band_rows([keys[i] for i in keep], sigs[keep], eligible[keep], bands, hasher, 3, 80)
+        alone = _rows([keys[i] for i in keep], sigs[keep], eligible[keep], bands, hasher, 80)
         taken = whole.take(keep)
         assert taken.whole == alone.whole
         assert np.array_equal(taken.keys, alone.keys) and np.array_equal(taken.owners, alone.owners)
@@ -89,7 +93,7 @@ def test_rows_taken_for_some_documents_are_the_rows_of_those_documents_alone(see
 
 def test_leads_are_the_whole_texts_and_the_first_row_after_them(seed_docs) -> None:
     keys, sigs, bands, hasher = _seed_rows(seed_docs)
-    rows = band_rows(keys, sigs, np.ones(len(keys), dtype=bool), bands, hasher, 3, 80)
+    rows = _rows(keys, sigs, np.ones(len(keys), dtype=bool), bands, hasher, 80)
     leads = rows.leads()
     long = [i for i, k in enumerate(keys) if len(k.split()) > 80]
     assert leads.owners.tolist() == list(range(len(keys))) + long  # one lead per long key, windows gone

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,8 +29,9 @@ from dedup import (
 )
 from dedup.boilerplate import reconstruct, strip, strip_many
 from dedup.boilerplate.lines import norm_key, norm_keys
+from dedup.minhash import MinHasher
 from dedup.normalize import normalize, normalize_many
-from dedup.shingle import shingle, shingle_keys, window_rows
+from dedup.shingle import shingle, shingle_keys, shingle_windows
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SENTENCES = [s.strip() for p in sorted(SEEDS.glob("*.txt")) for s in p.read_text(encoding="utf-8").split("\n") if len(s.split()) > 6]
@@ -134,7 +136,7 @@ test_shingles_do_not_depend_on_the_batch, test_shingles_do_not_depend_on_the_bat
 
 
 def _window_texts(keys: list[str], width: int) -> tuple[list[str], list[int]]:
-    """The leads and windows of long keys, as texts: the definition :func:`window_rows` computes."""
+    """The leads and windows of long keys, as texts: the definition :func:`shingle_windows` signs."""
     texts, owners = [], []
     step = max(width // 2, 1)
     for pos, key in enumerate(keys):
@@ -149,13 +151,13 @@ def _window_texts(keys: list[str], width: int) -> tuple[list[str], list[int]]:
 
 def _windows_are_their_texts(texts: list[str], width: int, ngram: int) -> None:
     keys = normalize_many(texts)
-    values, offsets, owners = window_rows(keys, ngram, width)
+    hasher = MinHasher(16, 3)
+    sets, signatures, owners = shingle_windows(keys, ngram, width, hasher.a, hasher.b)
     expected, expected_owners = _window_texts(keys, width)
     assert owners.tolist() == expected_owners
-    sets = shingle_keys(expected, ngram)
-    for r in range(len(expected)):
-        assert sorted(set(values[offsets[r] : offsets[r + 1]].tolist())) == sets[r].tolist()
-        assert offsets[r + 1] - offsets[r] == max(len(expected[r].split()) - ngram + 1, 1)  # word order, repeats kept
+    assert np.array_equal(signatures, hasher.signatures(shingle_keys(expected, ngram)).reshape(-1, 16))
+    plain = shingle_keys(keys, ngram)  # the sets are those of shingle_keys
+    assert sets.values.tolist() == plain.values.tolist() and sets.offsets.tolist() == plain.offsets.tolist()
 
 
 test_windows_shingle_like_their_texts, test_windows_shingle_like_their_texts_many = _fast_and_slow(

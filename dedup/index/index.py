@@ -306,7 +306,7 @@ class Index:
         )
         shingles, flags = area.take(np.arange(n).tolist() + kept)
         stored_keys = [d.key for d in stored]
-        _, stored_rows = sign_keys(stored_keys, self.settings, self.hasher, shingles.take(range(n, len(shingles))))
+        _, stored_rows = sign_keys(stored_keys, self.settings, self.hasher)
         parts, sizes = ([batch.rows], [n]) if n else ([], [])  # the batch was signed when prepared
         rows = BandRows.concat([*parts, stored_rows], [*sizes, len(stored)])
         grouping = group_signed(shingles, rows, provenance, self.settings, flags=flags)
