@@ -72,5 +72,7 @@ def band_rows(signatures: np.ndarray, eligible: np.ndarray, windows: np.ndarray,
     ``signatures``, then of the signatures ``windows`` of leads and windows of documents
     ``owners`` (:func:`dedup.shingle.shingle_windows`)."""
     whole, kept = np.flatnonzero(eligible), eligible[owners]
-    return BandRows(bands.keys(np.vstack([signatures[whole], windows[kept]])), np.concatenate([whole, owners[kept]]),
-                    whole.size)
+    if not kept.all():
+        windows, owners = windows[kept], owners[kept]
+    keys = np.concatenate([bands.keys(signatures[whole]), bands.keys(windows)])  # no copy of the windows
+    return BandRows(keys, np.concatenate([whole, owners]), whole.size)
