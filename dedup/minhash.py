@@ -51,13 +51,8 @@ class MinHasher:
         A document without shingles gets the empty signature (all ``2**32 - 1``). On a
         GPU (``device="gpu"``, or ``"auto"`` when one is present) the result is the same.
         """
-        return self.sign_rows(shingles.values, shingles.offsets)
-
-    def sign_rows(self, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """Signatures of rows of 64-bit hashes laid end to end (row ``i`` holds
-        ``values[offsets[i]:offsets[i + 1]]``, in any order, repeats allowed)."""
-        values = np.ascontiguousarray(values, dtype=np.uint64)
-        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        values = np.ascontiguousarray(shingles.values, dtype=np.uint64)
+        offsets = np.ascontiguousarray(shingles.offsets, dtype=np.int64)
         if self.device != "cpu" and _gpu_ready(self.device):
             from . import gpu
 

@@ -5,8 +5,9 @@ compiled kernel (:mod:`dedup.kernels`) normalizes them through a per-code-point
 table (:mod:`dedup.normalize`), hashes every word (a seeded polynomial hash over
 its key code points, then a 64-bit avalanche), combines the word hashes
 of each sliding window with position-dependent odd multipliers, and sorts and
-de-duplicates each document's shingles. No Python code runs per character, word
-or shingle.
+de-duplicates each document's shingles. With :func:`shingle_windows` the same pass
+also signs the lead and windows of each long document (:mod:`dedup.candidates`).
+No Python code runs per character, word or shingle.
 """
 
 from __future__ import annotations
