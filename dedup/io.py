@@ -21,10 +21,12 @@ import importlib
 import io
 import json
 import os
+import signal
 import uuid
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -243,9 +245,29 @@ def _decode(data: bytes, stats: ReadStats) -> str:
 def require(module: str, extra: str, path: Path):
     """Import an optional dependency, or say which extra to install for ``path``."""
     try:
-        return importlib.import_module(module)
+        found = importlib.import_module(module)
     except ImportError:
         raise InputError(str(path), f"reading this file needs {module}: pip install 'dedup[{extra}]'") from None
+    if module.partition(".")[0] == "pyarrow":
+        arrow()
+    return found
+
+
+@lru_cache(maxsize=1)
+def arrow() -> Any:
+    """pyarrow, once it has looked for its optional modules (pandas, dateutil). It looks for
+    them when it converts Python objects and swallows an exception raised meanwhile: a Ctrl-C
+    or SIGTERM arriving then was lost and the run went on (and a missing module was looked
+    for at every conversion: the extras that bring pyarrow bring python-dateutil). It looks
+    here first, with both signals held back until it is done (they are delivered then)."""
+    import pyarrow as pa
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pa.array([])
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    return pa
 
 
 def _open(path: Path) -> io.BufferedIOBase:
@@ -359,9 +381,10 @@ def _object_lines(body: bytes) -> int:
 def _arrow_table(chunk: bytes, fields: Fields) -> Any:
     """The records of ``chunk`` as a :func:`document_table`, read by Arrow, when that gives
     exactly the documents the line-by-line reader would, each good; otherwise None."""
-    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.json as pj
+
+    pa = arrow()
 
     body = chunk[:-1] if chunk.endswith(b"\n") else chunk
     lines = _object_lines(body) if body else 0
@@ -399,15 +422,13 @@ def _admitted(path: Path, first: int, table: Any, seen: dict[str, str]) -> Any:
 
 
 def _table_schema() -> Any:
-    import pyarrow as pa
-
+    pa = arrow()
     return pa.schema([(name, pa.string()) for name in ("id", "text", *_PROVENANCE, "meta")])
 
 
 def document_table(documents: Sequence[Document]) -> Any:
     """``documents`` as an Arrow table: id, text, source, url, date and meta (as JSON)."""
-    import pyarrow as pa
-
+    pa = arrow()
     return pa.table({
         "id": [d.id for d in documents], "text": [d.text for d in documents],
         "source": [d.source for d in documents], "url": [d.url for d in documents],

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -306,3 +309,30 @@ def test_staged_shards_from_arrow_batches_equal_those_from_documents(tmp_path: P
         shards.append([d for k in range(count) for d in _raw_documents(plan, k)])
         assert count == 8
     assert shards[0] == shards[1] == list(read_documents(path))
+
+
+
+_LOOKUPS_WHILE_CONVERTING = """
+import sys
+import dedup.io
+pa = dedup.io.arrow()
+found = []
+class Log:  # records every module lookup
+    def find_spec(self, name, path=None, target=None):
+        found.append(name)
+sys.meta_path.insert(0, Log())
+pa.table({"a": [1], "b": ["x"]})
+pa.array([1.5])
+print(found)
+"""
+
+
+def test_pyarrow_converts_without_looking_for_modules() -> None:
+    """pyarrow swallows an exception raised while it looks for an optional module (pandas,
+    dateutil), so a Ctrl-C or SIGTERM landing then was lost; it tried again at every
+    conversion when the module was missing. After ``io.arrow()`` it looks for none."""
+    pytest.importorskip("pyarrow")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", _LOOKUPS_WHILE_CONVERTING], capture_output=True, text=True, env=env, check=False,
+                          timeout=120)
+    assert done.stdout.strip() == "[]", (done.stdout, done.stderr[-2000:])
