@@ -262,11 +262,13 @@ def arrow() -> Any:
     here first, with both signals held back until it is done (they are delivered then)."""
     import pyarrow as pa
 
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    mask = getattr(signal, "pthread_sigmask", None)  # POSIX only
+    held = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
     try:
         pa.array([])
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if mask:
+            mask(signal.SIG_SETMASK, held)
     return pa
 
 
