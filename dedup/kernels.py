@@ -65,6 +65,18 @@ def fmix32(h):
 
 
 @njit(cache=True)
+def _first(x):
+    return x
+
+
+def start_compiler() -> None:
+    """Set numba up in this process. A process's first compiled call takes about 0.6 s, most
+    of it numba loading its registries (which import SciPy's BLAS); a process about to fork
+    workers pays it once for all of them, as they inherit what it loaded."""
+    _first(0)
+
+
+@njit(cache=True)
 def missing_code_points(cps, table):
     """Distinct code points of ``cps`` without a table entry; marks them PENDING."""
     out = np.empty(64, dtype=np.uint32)

@@ -9,7 +9,8 @@ receives it once, when it starts (under the ``fork`` start method, Linux's defau
 inherited rather than sent), and tasks then name the items they work on
 (:func:`on_shared`) instead of sending them. A forked worker also freezes the objects it
 inherits out of reach of its cyclic garbage collector, which would otherwise touch, and so
-copy, every page of the parent's heap.
+copy, every page of the parent's heap. A forked worker inherits numba set up as well
+(:func:`dedup.kernels.start_compiler`), instead of each paying for it at its first task.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from .kernels import start_compiler
+
 _PR_SET_PDEATHSIG = 1
 #: In a worker process: the object its pool shares (set once, as the worker starts).
 _shared: list[Any] = []
@@ -33,6 +36,8 @@ def process_pool(workers: int, shared: Sequence[Any] = ()) -> ProcessPoolExecuto
     """A pool of ``workers`` processes that are killed when this process dies and that
     hold ``shared`` for :func:`on_shared`."""
     context = multiprocessing.get_context()
+    if context.get_start_method() == "fork":  # the workers fork at their first task
+        start_compiler()
     return ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker,
         initargs=(os.getpid(), context.get_start_method(), shared),

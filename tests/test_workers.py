@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 import subprocess
 import sys
@@ -61,6 +62,18 @@ def test_huge_documents_are_hashed_up_to_the_cap_and_still_reported(seed_docs) -
     (cluster,) = [c for c in result.clusters if c.size > 1]
     assert {m.doc_id for m in cluster.members} == {"huge", "copy"}
     assert len(result.stripped["huge"].body) > 300_000  # the body is kept whole
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit")
+def test_forked_workers_inherit_numba_set_up() -> None:
+    script = (
+        "from dedup import kernels\n"
+        "from dedup.pool import process_pool\n"
+        "def compiled(): return len(kernels._first.signatures)\n"
+        "print(len(kernels._first.signatures), process_pool(1).submit(compiled).result())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["0", "1"]  # set up by the pool, before the worker forked
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
