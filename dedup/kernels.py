@@ -356,6 +356,34 @@ def word_hashes(cps, starts, table, pool):
 
 
 @njit(cache=True)
+def _simple_keys(cps, i, hi, table, out, pos, begin, pending, in_digits, fold_digits):
+    """Key letters, separators and dropped marks from ``cps[i]`` on, written to ``out``
+    from ``pos`` (which has room for two code points per input one), until ``hi`` or an
+    entry of another kind; returns ``(i, pos, pending, in_digits)`` where it stopped.
+
+    No data-dependent branch (word ends are too irregular to predict): a space and a
+    letter are stored at every step and ``pos`` moves past those that count.
+    """
+    while i < hi:
+        e = table[cps[i]]
+        if (e & np.uint32(3)) == np.uint32(0):
+            break
+        letter = (e & np.uint32(1)) != np.uint32(0)  # a single key letter is never a space
+        c = e >> np.uint32(2)
+        space = letter & pending
+        out[pos] = _SPACE
+        pos += np.int64(space)
+        in_digits = in_digits & (not space)
+        digit = fold_digits & ((c - np.uint32(_ZERO)) <= np.uint32(_NINE - _ZERO))
+        out[pos] = np.uint32(_ZERO) if digit else c
+        pos += np.int64(letter & (not (digit & in_digits)))
+        in_digits = digit if letter else in_digits
+        pending = (pos > begin) if e == np.uint32(TAG_SEPARATOR) else (pending & (not letter))
+        i += 1
+    return i, pos, pending, in_digits
+
+
+@njit(cache=True)
 def doc_keys(cps, starts, table, pool, fold_digits):
     """The key text of every document as code points, words joined by one space; with
     ``fold_digits``, each run of ASCII digits in it becomes one ``0``.
@@ -369,43 +397,41 @@ def doc_keys(cps, starts, table, pool, fold_digits):
         begin = pos
         pending_space = False
         in_digits = False
-        for i in range(starts[d], starts[d + 1]):
-            e = np.uint64(table[cps[i]])
+        i, hi = starts[d], starts[d + 1]
+        while i < hi:
+            if pos + 2 * (hi - i) + 2 > out.size:
+                out = _grow(out, pos + 2 * (hi - i) + 2)
+            i, pos, pending_space, in_digits = _simple_keys(
+                cps, i, hi, table, out, pos, begin, pending_space, in_digits, fold_digits)
+            if i == hi:
+                break
+            e = np.uint64(table[cps[i]])  # a key of several code points, or no entry yet
+            i += 1
             if e == np.uint64(0) or e == np.uint64(PENDING):
                 offsets[0] = -1
                 return out[:0], offsets
-            if e & np.uint64(1):
-                start, stop, single = 0, 1, np.uint32(e >> np.uint64(2))
-            elif e == np.uint64(TAG_SEPARATOR):
-                pending_space = pos > begin
-                continue
-            elif e == np.uint64(TAG_DROPPED):
-                continue
-            else:
-                start = np.int64(e >> np.uint64(10))
-                stop = start + np.int64((e >> np.uint64(2)) & np.uint64(0xFF))
-                single = np.uint32(0)
-            for j in range(start, stop):
-                c = single if single else pool[j]
+            start = np.int64(e >> np.uint64(10))
+            for j in range(start, start + np.int64((e >> np.uint64(2)) & np.uint64(0xFF))):
+                c = pool[j]
                 if c == _SPACE:
                     pending_space = pos > begin
-                else:
-                    if pos + 2 > out.size:
-                        out = _grow(out, pos + 2)
-                    if pending_space:
-                        out[pos] = _SPACE
-                        pos += 1
-                        pending_space = False
-                        in_digits = False
-                    if fold_digits and _ZERO <= c <= _NINE:
-                        if in_digits:
-                            continue
-                        in_digits = True
-                        c = np.uint32(_ZERO)
-                    else:
-                        in_digits = False
-                    out[pos] = c
+                    continue
+                if pos + 2 > out.size:
+                    out = _grow(out, pos + 2)
+                if pending_space:
+                    out[pos] = _SPACE
                     pos += 1
+                    pending_space = False
+                    in_digits = False
+                if fold_digits and _ZERO <= c <= _NINE:
+                    if in_digits:
+                        continue
+                    in_digits = True
+                    c = np.uint32(_ZERO)
+                else:
+                    in_digits = False
+                out[pos] = c
+                pos += 1
         offsets[d + 1] = pos
     return out[:pos].copy(), offsets
 
