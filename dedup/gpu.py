@@ -24,12 +24,21 @@ from numba import cuda
 from .kernels import fmix32
 
 
-@lru_cache(maxsize=1)
 def available() -> bool:
-    """Whether a CUDA GPU (or numba's simulator) can run the kernel."""
-    try:
-        return bool(cuda.is_available())
-    except Exception:  # no driver, no toolkit: no GPU
+    """Whether a CUDA GPU (or numba's simulator) can run the kernel in this process.
+
+    CUDA does not survive a fork: a worker forked from a process that had set CUDA up
+    cannot use it, and signs on the CPU instead (the same signatures). So the answer is
+    found in each process, not inherited from the parent.
+    """
+    return _available_in(os.getpid())
+
+
+@lru_cache(maxsize=1)
+def _available_in(pid: int) -> bool:
+    try:  # a context, to find out now whether CUDA works here (it is made for the kernel anyway)
+        return bool(cuda.is_available()) and cuda.current_context() is not None
+    except Exception:  # no driver, no toolkit, or CUDA set up before this process was forked
         return False
 
 

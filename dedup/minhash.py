@@ -61,13 +61,17 @@ class MinHasher:
 
 
 def _gpu_ready(device: str) -> bool:
-    """Whether to sign on the GPU: always for ``gpu`` (failing without one), when present for ``auto``."""
+    """Whether to sign on the GPU: always for ``gpu`` (failing without one), when one works
+    for ``auto`` (a CUDA install that fails to load counts as none there)."""
     try:
         from . import gpu
-    except ImportError:
+
+        usable = gpu.available()
+    except Exception:  # not only ImportError: a CUDA package broken against this NumPy raises others
         if device == "gpu":
             raise
         return False
-    if device == "gpu" and not gpu.available():
-        raise RuntimeError("device='gpu' but no CUDA GPU is available")
-    return gpu.available()
+    if device == "gpu" and not usable:
+        raise RuntimeError("device='gpu' but no CUDA GPU is available in this process (none found, or CUDA was "
+                           "set up before this process was forked: use device='auto' in forked workers)")
+    return usable

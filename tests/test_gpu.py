@@ -4,6 +4,7 @@ from the start)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from dedup import gpu
 from dedup.minhash import MinHasher
+from dedup.pool import process_pool
 from dedup.shingle import shingle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +54,51 @@ def test_asking_for_a_gpu_without_one_is_an_error() -> None:
         pytest.skip("this machine has a GPU")
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
         MinHasher(device="gpu").signatures(shingle(["a b c"], 3))
+
+
+def _usable_here() -> bool:
+    return gpu.available()
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit CUDA")
+def test_a_worker_forked_after_cuda_was_set_up_signs_on_the_cpu(monkeypatch) -> None:
+    """CUDA does not survive a fork (numba raises "CUDA initialized before forking" at the
+    worker's first call): such a worker finds no GPU, and device="auto" signs on the CPU."""
+    parent = os.getpid()
+
+    def context() -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("CUDA initialized before forking")
+        return object()
+
+    monkeypatch.setattr(gpu.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(gpu.cuda, "current_context", context)
+    gpu._available_in.cache_clear()
+    try:
+        assert gpu.available()  # the parent has set CUDA up
+        pool = process_pool(1)
+        try:
+            assert pool.submit(_usable_here).result(timeout=120) is False
+        finally:
+            pool.shutdown()
+    finally:
+        gpu._available_in.cache_clear()
+
+
+class _BrokenCuda:
+    """A GPU module whose CUDA package fails to load against this NumPy."""
+
+    @staticmethod
+    def available() -> bool:
+        raise AttributeError("module 'numpy' has no attribute 'row_stack'")
+
+
+def test_a_cuda_install_that_fails_to_load_leaves_auto_on_the_cpu(monkeypatch) -> None:
+    import dedup
+
+    sets = shingle(["a b c d e f", "one two three four"], 3)
+    expected = MinHasher(device="cpu").signatures(sets)
+    monkeypatch.setattr(dedup, "gpu", _BrokenCuda)
+    assert (MinHasher(device="auto").signatures(sets) == expected).all()
+    with pytest.raises(AttributeError, match="row_stack"):
+        MinHasher(device="gpu").signatures(sets)
