@@ -4,7 +4,6 @@ from the start)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from dedup import gpu
 from dedup.minhash import MinHasher
-from dedup.pool import process_pool
+from dedup.pool import process_pool, start_method
 from dedup.shingle import shingle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +59,7 @@ def _usable_here() -> bool:
     return gpu.available()
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit CUDA")
+@pytest.mark.skipif(start_method() != "fork", reason="only forked workers inherit CUDA")
 def test_a_worker_forked_after_cuda_was_set_up_signs_on_the_cpu(monkeypatch) -> None:
     """CUDA does not survive a fork (numba raises "CUDA initialized before forking" at the
     worker's first call): such a worker finds no GPU, and device="auto" signs on the CPU."""

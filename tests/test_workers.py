@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 import subprocess
 import sys
@@ -64,16 +63,27 @@ def test_huge_documents_are_hashed_up_to_the_cap_and_still_reported(seed_docs) -
     assert len(result.stripped["huge"].body) > 300_000  # the body is kept whole
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit")
-def test_forked_workers_inherit_numba_set_up() -> None:
-    script = (
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pools fork on Linux only")
+@pytest.mark.parametrize(("default", "chosen", "inherited"),
+                         [(None, None, "1"), ("forkserver", None, "1"), (None, "spawn", "0")])
+def test_pools_fork_unless_the_program_chose_and_forked_workers_inherit_numba_set_up(default, chosen, inherited,
+                                                                                    tmp_path) -> None:
+    """``default``: the platform's default start method made this one (Python 3.14 made it
+    ``forkserver`` on Linux); ``chosen``: the program's own choice."""
+    script = tmp_path / "pool.py"  # a file: a spawned worker imports the main module again
+    script.write_text(
+        "import multiprocessing\n"
         "from dedup import kernels\n"
         "from dedup.pool import process_pool\n"
         "def compiled(): return len(kernels._first.signatures)\n"
-        "print(len(kernels._first.signatures), process_pool(1).submit(compiled).result())\n"
+        "from multiprocessing import context\n"
+        "if __name__ == '__main__':\n"
+        f"    if {default!r}: context._default_context._default_context = context._concrete_contexts[{default!r}]\n"
+        f"    if {chosen!r}: multiprocessing.set_start_method({chosen!r})\n"
+        "    print(len(kernels._first.signatures), process_pool(1).submit(compiled).result())\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["0", "1"]  # set up by the pool, before the worker forked
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["0", inherited]  # forked: set up by the pool before the worker started
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
