@@ -59,10 +59,11 @@ class BandRows:
         keep = np.concatenate((np.ones(self.whole, dtype=bool), first))
         return BandRows(self.keys[keep], self.owners[keep], self.whole)
 
-    def candidates(self, max_bucket: int) -> np.ndarray:
+    def candidates(self, max_bucket: int, threads: int = 1) -> np.ndarray:
         """Pairs ``(i, j)``, ``i < j``, of documents that share a band, whole or windowed
-        (buckets over ``max_bucket`` as in :meth:`dedup.lsh.Bands.candidates`)."""
-        pairs = self.owners[key_pairs(self.keys, max_bucket)]
+        (buckets over ``max_bucket`` as in :meth:`dedup.lsh.Bands.candidates`), bucketed on
+        up to ``threads`` threads."""
+        pairs = self.owners[key_pairs(self.keys, max_bucket, threads)]
         return unique_pairs(pairs[:, 0], pairs[:, 1])
 
 

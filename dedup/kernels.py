@@ -479,7 +479,7 @@ def _sign_into(values, lo, hi, a, b, sig):
         i += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pair_overlaps(values, offsets, common, pairs):
     """For each pair ``(i, j)`` of sorted unique shingle sets: the shared shingles, the smaller
     set's non-common shingles (``common`` flags each entry of ``values``), and how many of
@@ -509,7 +509,7 @@ def pair_overlaps(values, offsets, common, pairs):
     return shared, own, own_shared
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bucket_pairs(members, bounds, max_bucket):
     """Pairs of ``members`` within each bucket ``bounds[b]:bounds[b + 1]``: all of them in
     a bucket of at most ``max_bucket`` members, else a star from its first member and a
@@ -700,7 +700,7 @@ def entry_ids(values, offsets, rows):
     return ids, n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def member_mask(values, members):
     """Whether each of ``values`` is one of the distinct ``members`` (an open-addressing
     table of the members, probed once per value)."""
@@ -751,7 +751,7 @@ def _cleared(keys, slot_id, n):
     return keys[:size], slot_id[:size]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bucket_runs(keys):
     """Rows grouped by equal ``keys``, ascending within a group, and which entries of that
     order start a group; groups come in no particular order. Keys are spread by hash
@@ -785,7 +785,23 @@ def bucket_runs(keys):
     return order, first
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def top_bits_part(values, bits, part):
+    """The ``values`` whose top ``bits`` (1 to 8) are ``part``, in order."""
+    shift = np.uint64(64 - bits)
+    n = 0
+    for i in range(values.size):
+        n += (values[i] >> shift) == part
+    out = np.empty(n, values.dtype)
+    k = 0
+    for i in range(values.size):
+        if (values[i] >> shift) == part:
+            out[k] = values[i]
+            k += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def frequent_values(values, above):
     """The distinct ``values`` found more than ``above`` times, sorted. The values are
     spread by their hash over buckets of a few thousand (:func:`_spread`), each counted

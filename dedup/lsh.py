@@ -14,6 +14,7 @@ import numpy as np
 
 from . import kernels
 from .hashing import fmix
+from .threads import split_map
 
 _U64 = np.uint64
 _KEY_BLOCK = 1 << 15  # signature rows per block when computing band keys
@@ -89,18 +90,22 @@ class Bands:
         return index[pairs]
 
 
-def key_pairs(keys: np.ndarray, max_bucket: int) -> np.ndarray:
+def key_pairs(keys: np.ndarray, max_bucket: int, threads: int = 1) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of rows of band ``keys`` (``(n, bands)``) that share a
-    key in some band, sorted; buckets over ``max_bucket`` as in :meth:`Bands.candidates`."""
+    key in some band, sorted; buckets over ``max_bucket`` as in :meth:`Bands.candidates`.
+    Blocks of bands are bucketed on up to ``threads`` threads."""
     n_rows, bands = keys.shape
     if n_rows < 2:
         return np.zeros((0, 2), dtype=np.int64)
     n = np.int64(n_rows)
-    found = [np.zeros(0, dtype=np.int64)]  # one int64 per pair: smaller * n + larger
     step = max(1, _PAIR_ENTRIES // n_rows)  # bands per block: bounds the bucket temporaries
-    for lo in range(0, bands, step):
+    step = min(step, -(-bands // max(threads, 1)))  # and a block for every thread
+
+    def block(lo: int) -> np.ndarray:  # one int64 per pair: smaller * n + larger
         a, b = _bucket_pairs(keys[:, lo : lo + step], max_bucket)
-        found.append(distinct(np.minimum(a, b) * n + np.maximum(a, b)))
+        return distinct(np.minimum(a, b) * n + np.maximum(a, b))
+
+    found = split_map(block, range(0, bands, step), threads)
     codes = distinct(np.concatenate(found))  # sorted: sorting the codes sorts the pairs
     return np.stack([codes // n, codes % n], axis=1)
 

@@ -174,7 +174,7 @@ class Deduplicator:
             removed=np.array([_stripped_chars(d, stripped[d.id]) for d in docs]),
             ids=[d.id for d in docs],
         )
-        grouping = group_signed(shingles, rows, provenance, self.settings, report)
+        grouping = group_signed(shingles, rows, provenance, self.settings, report, threads=self.workers)
         texts = KeyTexts.of(_compared_keys(grouping.groups, [stripped[d.id].body for d in docs], self.settings.max_chars))
         clusters = tuple(
             to_cluster(k, g, docs, texts, grouping, self.settings.min_words) for k, g in enumerate(grouping.groups, start=1)
@@ -326,21 +326,23 @@ def group_signed(
     report: Progress | None = None,
     *,
     flags: np.ndarray | None = None,
+    threads: int = 1,
 ) -> Grouping:
     """Band, verify and cluster documents by their ``shingles`` and band ``rows``.
 
     ``flags`` marks their common entries (by default: found in more than
     ``settings.common_df`` of these documents, :func:`dedup.verify.common_mask`); the
-    incremental index passes flags from its corpus-wide counts.
+    incremental index passes flags from its corpus-wide counts. Bucketing, counting and
+    scoring run on up to ``threads`` threads (:mod:`dedup.threads`), with the same result.
     """
     report = report or _silent
     n = len(shingles)
     report("bands", 0, n)
-    candidates = rows.candidates(settings.max_bucket)
+    candidates = rows.candidates(settings.max_bucket, threads)
     report("bands", n, n)
     report("verify", 0, len(candidates))
-    flags = common_mask(shingles, settings.common_df) if flags is None else flags
-    edges, edge_scores = verify(shingles, candidates, settings.thresholds, flags)
+    flags = common_mask(shingles, settings.common_df, threads) if flags is None else flags
+    edges, edge_scores = verify(shingles, candidates, settings.thresholds, flags, threads)
     report("verify", len(candidates), len(candidates))
     report("cluster", 0, n)
     groups = cluster(n, edges, shingles, settings.thresholds, provenance, flags, edge_scores.jaccard)

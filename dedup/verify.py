@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import frequent_values, member_mask, pair_overlaps
+from .kernels import frequent_values, member_mask, pair_overlaps, top_bits_part
 from .shingle import ShingleSets
+from .threads import spans, split_map
 
 
 @dataclass(frozen=True)
@@ -66,28 +67,44 @@ class Scores:
         return Scores(self.shared[index], self.jaccard[index], self.containment[index], self.specific[index])
 
 
-def common_values(values: np.ndarray, common_df: int) -> np.ndarray:
+def common_values(values: np.ndarray, common_df: int, threads: int = 1) -> np.ndarray:
     """The distinct ``values`` found more than ``common_df`` times (each document holds a
-    shingle once: found in more than ``common_df`` documents), sorted."""
-    return frequent_values(np.asarray(values), common_df)
+    shingle once: found in more than ``common_df`` documents), sorted. With ``threads``, the
+    values are split by their top bits (they are hashes) and each part counted on a thread."""
+    values = np.asarray(values)
+    bits = min(8, int(np.ceil(np.log2(threads)))) if threads > 1 and values.size else 0
+    if not bits:
+        return frequent_values(values, common_df)
+
+    def counted(part: int) -> np.ndarray:  # each value is counted in the part its top bits name
+        return frequent_values(top_bits_part(values, bits, part), common_df)
+
+    return np.concatenate(split_map(counted, range(1 << bits), threads))  # the parts ascend
 
 
-def common_mask(shingles: ShingleSets, common_df: int) -> np.ndarray:
-    """Which entries of ``shingles.values`` are common: found in more than ``common_df`` documents."""
-    return member_mask(shingles.values, common_values(shingles.values, common_df))
+def common_mask(shingles: ShingleSets, common_df: int, threads: int = 1) -> np.ndarray:
+    """Which entries of ``shingles.values`` are common: found in more than ``common_df``
+    documents (counted and looked up on up to ``threads`` threads)."""
+    values = shingles.values
+    common = common_values(values, common_df, threads)
+    return np.concatenate(split_map(lambda span: member_mask(values[span[0] : span[1]], common),
+                                    spans(values.size, threads), threads))
 
 
 def score_pairs(
-    shingles: ShingleSets, pairs: np.ndarray, common: np.ndarray | None = None, min_specific: int = 10
+    shingles: ShingleSets, pairs: np.ndarray, common: np.ndarray | None = None, min_specific: int = 10,
+    threads: int = 1,
 ) -> Scores:
     """Exact Jaccard, containment and specific containment of every pair ``(i, j)``.
 
     ``common`` flags the common entries of ``shingles.values`` (:func:`common_mask`); none
-    are common when it is not given.
+    are common when it is not given. Ranges of pairs are scored on up to ``threads`` threads.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     common = np.zeros(shingles.values.size, dtype=bool) if common is None else common
-    shared, own, own_shared = pair_overlaps(shingles.values, shingles.offsets, common, pairs)
+    counted = split_map(lambda span: pair_overlaps(shingles.values, shingles.offsets, common, pairs[span[0] : span[1]]),
+                        spans(len(pairs), threads), threads)
+    shared, own, own_shared = (np.concatenate(column) for column in zip(*counted))
     sizes = shingles.sizes
     jaccard, containment = _ratios(shared, sizes[pairs[:, 0]], sizes[pairs[:, 1]])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -124,11 +141,12 @@ def may_accept(thresholds: Thresholds, sizes_a: np.ndarray, sizes_b: np.ndarray,
 
 
 def verify(
-    shingles: ShingleSets, pairs: np.ndarray, thresholds: Thresholds, common: np.ndarray | None = None
+    shingles: ShingleSets, pairs: np.ndarray, thresholds: Thresholds, common: np.ndarray | None = None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, Scores]:
-    """The candidate pairs that pass ``thresholds``, with their scores."""
+    """The candidate pairs that pass ``thresholds``, with their scores (on up to ``threads`` threads)."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    scores = score_pairs(shingles, pairs, common, thresholds.min_specific)
+    scores = score_pairs(shingles, pairs, common, thresholds.min_specific, threads)
     sizes = shingles.sizes
     keep = accepts(thresholds, sizes[pairs[:, 0]], sizes[pairs[:, 1]], scores)
     return pairs[keep], scores.take(keep)
