@@ -292,7 +292,6 @@ def _sign_windows(wh, grams, count, ngram, multipliers, width, a, b, signatures,
         owners = _grow(owners, need)
     if need * a.size > signatures.size:
         signatures = _grow(signatures, need * a.size)
-    single = np.empty(1, dtype=np.uint64)
     for k in range(n_windows + 1):
         lo, hi = 0, step  # the lead
         if k > 0:
@@ -303,7 +302,7 @@ def _sign_windows(wh, grams, count, ngram, multipliers, width, a, b, signatures,
         if hi - lo >= ngram:
             _sign_into(grams, lo, hi - ngram + 1, a, b, sig)
         else:
-            single, _ = _put_grams(wh, lo, hi, ngram, multipliers, single, 0)
+            single, _ = _put_grams(wh, lo, hi, ngram, multipliers, np.empty(1, dtype=np.uint64), 0)
             _sign_into(single, 0, 1, a, b, sig)
         owners[rows] = d
         rows += 1
@@ -356,29 +355,39 @@ def word_hashes(cps, starts, table, pool):
 
 
 @njit(cache=True)
+def _key_step(out, pos, begin, c, letter, separator, pending, in_digits, fold_digits):
+    """Write one key code point ``c`` (when ``letter``; a separator or a dropped mark
+    otherwise) to ``out`` at ``pos``, which has room for two: the space a pending word break
+    owes first, and an ASCII digit run folded to one ``0`` when ``fold_digits``. Returns
+    ``(pos, pending, in_digits)`` after it.
+
+    No data-dependent branch (word ends are too irregular to predict): a space and a letter
+    are stored at every step and ``pos`` moves past those that count.
+    """
+    space = letter & pending
+    out[pos] = _SPACE
+    pos += np.int64(space)
+    in_digits = in_digits & (not space)
+    digit = fold_digits & ((c - np.uint32(_ZERO)) <= np.uint32(_NINE - _ZERO))
+    out[pos] = np.uint32(_ZERO) if digit else c
+    pos += np.int64(letter & (not (digit & in_digits)))
+    in_digits = digit if letter else in_digits
+    pending = (pos > begin) if separator else (pending & (not letter))
+    return pos, pending, in_digits
+
+
+@njit(cache=True)
 def _simple_keys(cps, i, hi, table, out, pos, begin, pending, in_digits, fold_digits):
     """Key letters, separators and dropped marks from ``cps[i]`` on, written to ``out``
     from ``pos`` (which has room for two code points per input one), until ``hi`` or an
-    entry of another kind; returns ``(i, pos, pending, in_digits)`` where it stopped.
-
-    No data-dependent branch (word ends are too irregular to predict): a space and a
-    letter are stored at every step and ``pos`` moves past those that count.
-    """
+    entry of another kind; returns ``(i, pos, pending, in_digits)`` where it stopped."""
     while i < hi:
         e = table[cps[i]]
         if (e & np.uint32(3)) == np.uint32(0):
             break
         letter = (e & np.uint32(1)) != np.uint32(0)  # a single key letter is never a space
-        c = e >> np.uint32(2)
-        space = letter & pending
-        out[pos] = _SPACE
-        pos += np.int64(space)
-        in_digits = in_digits & (not space)
-        digit = fold_digits & ((c - np.uint32(_ZERO)) <= np.uint32(_NINE - _ZERO))
-        out[pos] = np.uint32(_ZERO) if digit else c
-        pos += np.int64(letter & (not (digit & in_digits)))
-        in_digits = digit if letter else in_digits
-        pending = (pos > begin) if e == np.uint32(TAG_SEPARATOR) else (pending & (not letter))
+        pos, pending, in_digits = _key_step(out, pos, begin, e >> np.uint32(2), letter, e == np.uint32(TAG_SEPARATOR),
+                                            pending, in_digits, fold_digits)
         i += 1
     return i, pos, pending, in_digits
 
@@ -412,26 +421,11 @@ def doc_keys(cps, starts, table, pool, fold_digits):
                 return out[:0], offsets
             start = np.int64(e >> np.uint64(10))
             for j in range(start, start + np.int64((e >> np.uint64(2)) & np.uint64(0xFF))):
-                c = pool[j]
-                if c == _SPACE:
-                    pending_space = pos > begin
-                    continue
                 if pos + 2 > out.size:
                     out = _grow(out, pos + 2)
-                if pending_space:
-                    out[pos] = _SPACE
-                    pos += 1
-                    pending_space = False
-                    in_digits = False
-                if fold_digits and _ZERO <= c <= _NINE:
-                    if in_digits:
-                        continue
-                    in_digits = True
-                    c = np.uint32(_ZERO)
-                else:
-                    in_digits = False
-                out[pos] = c
-                pos += 1
+                c = pool[j]
+                pos, pending_space, in_digits = _key_step(out, pos, begin, c, c != _SPACE, c == _SPACE,
+                                                          pending_space, in_digits, fold_digits)
         offsets[d + 1] = pos
     return out[:pos].copy(), offsets
 

@@ -311,7 +311,6 @@ def test_staged_shards_from_arrow_batches_equal_those_from_documents(tmp_path: P
     assert shards[0] == shards[1] == list(read_documents(path))
 
 
-
 _LOOKUPS_WHILE_CONVERTING = """
 import sys
 import dedup.io
