@@ -89,7 +89,7 @@ def main() -> int:
             if code:
                 raise RuntimeError(f"the uninterrupted run failed: {err[-2000:]}")
             stages = json.loads((Path(tmp) / "whole" / "timings.json").read_text())
-            whole = read_rows(Plan(Path(tmp) / "whole", Settings()))
+            whole = list(read_rows(Plan(Path(tmp) / "whole", Settings())))
             print(f"uninterrupted: {args.docs:,} documents in {whole_s:.0f} s, peak RSS {peak / 1024:,.0f} MiB; "
                   "seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()), flush=True)
         print("| kill | signal | after s | stage reached | exit | processes left |")
@@ -114,7 +114,7 @@ def main() -> int:
         start = time.perf_counter()
         subprocess.run(command(dump, folder, args.workers), check=True, capture_output=True)
         resume_s = time.perf_counter() - start
-        resumed = read_rows(Plan(folder, Settings()))
+        resumed = list(read_rows(Plan(folder, Settings())))
         ids = [r["doc_id"] for r in resumed]
         top = sum(1 for r in resumed if r["parent_id"] is None)
         partial = [p.name for p in folder.rglob(".part-*")]

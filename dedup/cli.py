@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import importlib.util
 import itertools
 import json
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TextIO, TypeVar
+from typing import Callable, Iterable, Iterator, Sized, TextIO, TypeVar
 
 import click
 from rich.console import Console
@@ -19,12 +23,13 @@ from rich.text import Text
 
 from .index import Index, IndexSettingsError
 from .engines import ENGINES, executor_for
-from .io import Fields, InputError, ReadStats, atomic_path, read_batches, read_documents
+from .io import Fields, InputError, ReadStats, atomic_path, read_batches, read_documents, require
 from .model import Match
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
 from .stages import Plan, read_rows, run_stages
-from .report import record, render_html, render_text, write_csv, write_documents, write_jsonl, write_parquet
+from .report import (Overview, record, render_html, render_text, rows, write_csv, write_documents, write_jsonl,
+                     write_parquet)
 
 T = TypeVar("T")
 
@@ -131,52 +136,134 @@ def _write_errors(stats: ReadStats, path: Path | None) -> None:
 @click.option("--ngram", type=click.IntRange(1, 8), default=Settings.ngram, show_default=True, help="Words per shingle.")
 @click.option("--no-strip", is_flag=True, help="Hash whole texts, chrome included.")
 @click.option("--limit", type=int, default=None, help="Show at most this many clusters in the text table.")
+@click.option("--max-in-memory", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Cluster up to this many documents in memory; a larger input runs the staged flow of "
+                   "`dedup run` in a temporary folder (under TMPDIR), in memory bounded by the signatures.")
 def report(
     paths: tuple[Path, ...], fmt: str, output: Path | None, threshold: float, containment: float, ngram: int,
     id_field: str, text_field: str, on_error: str, skip_bad: bool, errors_file: Path | None, embedded: str,
     no_strip: bool, limit: int | None, workers: int | None, quiet: bool, dedup_out: Path | None,
+    max_in_memory: int,
 ) -> None:
     """Cluster the documents under PATHS and report the clusters.
 
     PATHS are .jsonl, .jsonl.gz, .jsonl.zst, .csv, .parquet or .txt files, or folders of them.
     """
     stats = ReadStats()
-    try:
-        with _StageProgress(quiet) as progress:
-            docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
-            result = find_clusters(
-                docs, strip=passthrough if no_strip else None, workers=workers, progress=progress,
-                jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded,
-            )
-    except (InputError, DuplicateIdError) as err:
-        raise click.ClickException(str(err)) from None
-    accounting = _accounting(result, stats)
-    _write_errors(stats, errors_file)
-    if dedup_out is not None:
-        with atomic_path(dedup_out) as temp:
-            written = write_documents(result, temp)
-        accounting += f" / deduplicated documents written {written}"
-    if fmt == "parquet":
+    settings = Settings(jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded)
+    strip = passthrough if no_strip else None
+    with contextlib.ExitStack() as stack:
+        try:
+            with _StageProgress(quiet) as progress:
+                read = functools.partial(_reader, paths, id_field, text_field, on_error, skip_bad)
+                if _count_past(read(ReadStats(), read_batches), max_in_memory) <= max_in_memory \
+                        or not _can_stage(max_in_memory):
+                    made: _Made = _InMemory(find_clusters(progress.counted(read(stats)), strip=strip, workers=workers,
+                                                          progress=progress, **dataclasses.asdict(settings)))
+                else:
+                    if fmt == "html" or dedup_out is not None:
+                        raise click.UsageError(
+                            f"more than {max_in_memory:,} documents: --format html and --dedup-out hold every text in "
+                            "memory; raise --max-in-memory, or report as text, jsonl, csv or parquet")
+                    plan = Plan(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dedup-report-"))), settings)
+                    batches = progress.counted(read(stats, read_batches), size=len)  # Arrow tables, never Python objects
+                    counts = run_stages(plan, batches, executor_for("local", workers, None), progress, strip, stats.summary)
+                    made = _Staged(plan, counts)
+        except (InputError, DuplicateIdError) as err:
+            raise click.ClickException(str(err)) from None
+        accounting = _accounting(stats, made.counts)
+        _write_errors(stats, errors_file)
+        if dedup_out is not None:
+            assert isinstance(made, _InMemory)  # the staged flow refuses --dedup-out
+            with atomic_path(dedup_out) as temp:
+                written = write_documents(made.result, temp)
+            accounting += f" / deduplicated documents written {written}"
+        if fmt == "parquet":
+            if output is None:
+                raise click.UsageError("--format parquet needs -o FILE")
+            with atomic_path(output) as temp:
+                made.write_parquet(temp)
+            click.echo(accounting, err=True)
+            return
         if output is None:
-            raise click.UsageError("--format parquet needs -o FILE")
-        with atomic_path(output) as temp:
-            write_parquet(result, temp)
-        click.echo(accounting, err=True)
-        return
-    if output is None:
-        _emit(result, fmt, sys.stdout, accounting, limit)
-    else:
-        with atomic_path(output) as temp, open(temp, "w", encoding="utf-8", newline="") as fh:
-            _emit(result, fmt, fh, accounting, limit)
-        click.echo(accounting, err=True)
+            _emit(made, fmt, sys.stdout, accounting, limit)
+        else:
+            with atomic_path(output) as temp, open(temp, "w", encoding="utf-8", newline="") as fh:
+                _emit(made, fmt, fh, accounting, limit)
+            click.echo(accounting, err=True)
 
 
-def _accounting(result: Result, stats: ReadStats) -> str:
-    clustered = sum(c.size for c in result.clusters)
+def _count_past(batches: Iterable[Sized], limit: int) -> int:
+    """How many documents ``batches`` hold, counted only until there are more than ``limit``."""
+    count = 0
+    for batch in batches:
+        count += len(batch)
+        if count > limit:
+            break
+    if importlib.util.find_spec("pyarrow") is not None:  # give back what Arrow read into before workers fork
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    return count
+
+
+def _can_stage(max_in_memory: int) -> bool:
+    """Whether the staged flow can run (it keeps its files as Parquet); says so when it cannot."""
+    if importlib.util.find_spec("pyarrow") is not None:
+        return True
+    click.echo(f"note: more than {max_in_memory:,} documents, clustered in memory: the bounded-memory staged flow "
+               "needs pyarrow (pip install 'dedup[parquet]')", err=True)
+    return False
+
+
+class _InMemory:
+    """What ``report`` made in memory: the :class:`Result`."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self.counts = {**result.stats, "embedded": result.stats.get("embedded", 0)}
+        self.counts["clustered"] = sum(c.size for c in result.clusters)
+
+    def overview(self) -> Overview:
+        return Overview.of(self.result)
+
+    def rows(self) -> Iterator[dict]:
+        return rows(self.result)
+
+    def write_parquet(self, path: Path) -> None:
+        write_parquet(self.result, path)
+
+
+class _Staged:
+    """What ``report`` made with the staged flow: its plan (``clusters.parquet``) and counts."""
+
+    def __init__(self, plan: Plan, counts: dict) -> None:
+        self.plan = plan
+        self.counts = {**counts, "clustered": counts["documents"] + counts["embedded"]}
+
+    def overview(self) -> Overview:
+        path = self.plan.path("clusters.parquet")
+        table = require("pyarrow.parquet", "parquet", path).ParquetFile(path).read(columns=["stripped_chars", "cluster_size"])
+        c = self.counts
+        return Overview(c["clustered"], c["embedded"], c["clusters"], c["duplicates"],
+                        int(table.column("stripped_chars").to_numpy().sum()),
+                        int(table.column("cluster_size").to_numpy().max(initial=0)), c["too_short"])
+
+    def rows(self) -> Iterator[dict]:
+        return read_rows(self.plan)
+
+    def write_parquet(self, path: Path) -> None:
+        shutil.copyfile(self.plan.path("clusters.parquet"), path)
+
+
+_Made = _InMemory | _Staged
+
+
+def _accounting(stats: ReadStats, counts: dict) -> str:
     return (
-        f"accounting: {stats.summary()} / embedded articles split out {result.stats.get('embedded', 0)} / "
-        f"clustered {clustered} (too short to compare: {result.stats.get('too_short', 0)}; "
-        f"hashed on their first {Settings.max_chars:,} characters only: {result.stats.get('capped', 0)})"
+        f"accounting: {stats.summary()} / embedded articles split out {counts['embedded']} / "
+        f"clustered {counts['clustered']} (too short to compare: {counts.get('too_short', 0)}; "
+        f"hashed on their first {Settings.max_chars:,} characters only: {counts.get('capped', 0)})"
     )
 
 
@@ -186,14 +273,15 @@ def _console(out: TextIO) -> Console:
     return Console(file=out, width=None if tty else 160, no_color=not tty, highlight=tty)
 
 
-def _emit(result: Result, fmt: str, out: TextIO, accounting: str, limit: int | None) -> None:
+def _emit(made: _Made, fmt: str, out: TextIO, accounting: str, limit: int | None) -> None:
     if fmt == "text":
-        render_text(result, _console(out), accounting, limit)
+        render_text(made.overview(), made.rows(), _console(out), accounting, limit)
         return
     if fmt == "html":
-        out.write(render_html(result, accounting))
+        assert isinstance(made, _InMemory)  # the staged flow refuses html
+        out.write(render_html(made.result, accounting))
     else:
-        (write_jsonl if fmt == "jsonl" else write_csv)(result, out)
+        (write_jsonl if fmt == "jsonl" else write_csv)(made.rows(), out)
     if out is sys.stdout:
         click.echo(accounting, err=True)
 

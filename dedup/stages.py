@@ -865,7 +865,10 @@ def read_result(plan: Plan, shards: int, counts: dict[str, int]) -> Result:
     return Result(tuple(clusters), documents, stripped, stats)
 
 
-def read_rows(plan: Plan) -> list[dict[str, Any]]:
-    """The rows of ``clusters.parquet`` (one per document)."""
-    table = _read_table(plan.path("clusters.parquet"))
-    return [dict(zip(table, values)) for values in zip(*table.values())]
+def read_rows(plan: Plan, batch: int = 65_536) -> Iterator[dict[str, Any]]:
+    """The rows of ``clusters.parquet`` (one per document), in order, read ``batch`` rows at a time."""
+    path = plan.path("clusters.parquet")
+    pq = require("pyarrow.parquet", "parquet", path)
+    for part in pq.ParquetFile(path).iter_batches(batch_size=batch):
+        table = part.to_pydict()
+        yield from (dict(zip(table, values)) for values in zip(*table.values()))

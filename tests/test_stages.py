@@ -68,7 +68,7 @@ def test_rows_equal_the_report_rows(corpus, expected, tmp_path) -> None:
 
     plan = _small_plan(tmp_path / "run")
     run_stages(plan, corpus, local_executor(1))
-    assert read_rows(plan) == list(rows(expected))
+    assert list(read_rows(plan)) == list(rows(expected))
 
 
 class _Crash(RuntimeError):
@@ -109,12 +109,12 @@ def test_an_interrupted_run_resumes_without_redoing_finished_tasks(corpus, expec
         run_stages(_small_plan(folder), corpus, _failing_after(len(whole) // 2))
     resumed: list[str] = []
     run_stages(_small_plan(folder), corpus, _counting(resumed))
-    assert read_rows(_small_plan(folder)) == list(rows(expected))
+    assert list(read_rows(_small_plan(folder))) == list(rows(expected))
     assert len(whole) // 2 <= len(whole) - sum(1 for _ in resumed) + 1  # finished tasks were skipped
     # the same result again, with nothing left to run
     again: list[str] = []
     run_stages(_small_plan(folder), iter(()), _counting(again))
-    assert read_rows(_small_plan(folder)) == list(rows(expected))
+    assert list(read_rows(_small_plan(folder))) == list(rows(expected))
 
 
 def test_a_folder_of_another_run_is_refused(corpus, tmp_path) -> None:
@@ -143,8 +143,8 @@ def test_killed_cli_runs_resume_to_the_uninterrupted_result(corpus, tmp_path) ->
         child.send_signal(signal.SIGKILL)
         child.wait()
     subprocess.run(command + ["--folder", str(folder)], check=True, env=env, capture_output=True)
-    whole = read_rows(Plan(tmp_path / "whole", Settings()))
-    assert read_rows(Plan(folder, Settings())) == whole
+    whole = list(read_rows(Plan(tmp_path / "whole", Settings())))
+    assert list(read_rows(Plan(folder, Settings()))) == whole
     assert len(whole) == len(corpus) + sum(1 for r in whole if r["parent_id"])
 
 
@@ -196,7 +196,7 @@ def test_a_stopped_staged_run_cleans_up_and_resumes(corpus, tmp_path, stop) -> N
     assert not list(folder.rglob(".part-*")) and not (folder / "clusters.parquet").exists()
     subprocess.run(command + ["--folder", str(folder)], env=env, check=True, capture_output=True)
     subprocess.run(command + ["--folder", str(tmp_path / "whole")], env=env, check=True, capture_output=True)
-    assert read_rows(Plan(folder, Settings())) == read_rows(Plan(tmp_path / "whole", Settings()))
+    assert list(read_rows(Plan(folder, Settings()))) == list(read_rows(Plan(tmp_path / "whole", Settings())))
 
 
 def test_band_entries_are_grouped_by_band_and_key_in_row_order() -> None:
@@ -234,4 +234,56 @@ def test_a_run_read_through_arrow_equals_the_in_memory_run(corpus, expected, tmp
     assert any(not isinstance(b, list) for b in batches)  # the Arrow path was taken
     plan = _small_plan(tmp_path / "run")
     run_stages(plan, batches, local_executor(1))
-    assert read_rows(plan) == list(rows(expected))
+    assert list(read_rows(plan)) == list(rows(expected))
+
+
+def _report(source: Path, *options: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    result = CliRunner().invoke(main, ["report", str(source), "-q", "--workers", "1", *options])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "jsonl", "csv", "parquet"])
+def test_a_report_past_max_in_memory_runs_staged_with_the_same_output(corpus, tmp_path, fmt, monkeypatch) -> None:
+    import dedup.cli
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    staged: list[Plan] = []
+    monkeypatch.setattr(dedup.cli, "run_stages", lambda plan, *a, **k: staged.append(plan) or run_stages(plan, *a, **k))
+    source = tmp_path / "docs.jsonl"
+    _write_jsonl(source, corpus)
+    outputs = []
+    for limit in ("100000", str(len(corpus) // 2)):  # in memory, then staged
+        out = tmp_path / f"report-{limit}.{fmt}"
+        code, stdout, stderr = _report(source, "--format", fmt, "-o", str(out), "--max-in-memory", limit)
+        assert code == 0, stderr
+        assert len(staged) == (limit != "100000")
+        outputs.append((pq.read_table(out).to_pylist() if fmt == "parquet" else out.read_text(encoding="utf-8"), stderr))
+    assert len(staged) == 1 and not staged[0].folder.exists()  # its temporary folder is gone
+    (memory, memory_err), (staged, staged_err) = outputs
+    assert staged == memory
+    assert staged_err == memory_err and f"accounting: read {len(corpus)} / skipped 0" in staged_err  # the same accounting
+
+
+def test_a_report_past_max_in_memory_refuses_what_needs_every_text(corpus, tmp_path) -> None:
+    source = tmp_path / "docs.jsonl"
+    _write_jsonl(source, corpus[:6])
+    for options in (["--format", "html", "-o", str(tmp_path / "r.html")], ["--dedup-out", str(tmp_path / "d.jsonl")]):
+        code, _, stderr = _report(source, "--max-in-memory", "5", *options)
+        assert code == 2 and "more than 5 documents" in stderr and "--max-in-memory" in stderr
+        assert not list(tmp_path.glob("r.html")) and not list(tmp_path.glob("d.jsonl"))
+
+
+def test_without_pyarrow_a_large_report_stays_in_memory_and_says_so(corpus, tmp_path, monkeypatch) -> None:
+    import importlib.util
+
+    source = tmp_path / "docs.jsonl"
+    _write_jsonl(source, corpus[:6])
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else find_spec(name, *a))
+    code, stdout, stderr = _report(source, "--max-in-memory", "5", "--format", "jsonl")
+    assert code == 0 and "the bounded-memory staged flow needs pyarrow" in stderr
+    assert len([line for line in stdout.splitlines() if line.startswith("{")]) >= 6

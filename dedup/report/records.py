@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -58,21 +58,21 @@ def rows(result: Result) -> Iterator[dict[str, Any]]:
             }
 
 
-def write_jsonl(result: Result, out: TextIO) -> int:
-    """Write the rows as JSON lines; returns the number written."""
+def write_jsonl(table: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write the rows ``table`` (:func:`rows`, or a staged run's) as JSON lines; returns the number written."""
     n = 0
-    for row in rows(result):
+    for row in table:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     return n
 
 
-def write_csv(result: Result, out: TextIO) -> int:
-    """Write the rows as CSV with a header; returns the number written."""
+def write_csv(table: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write the rows ``table`` as CSV with a header; returns the number written."""
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     n = 0
-    for row in rows(result):
+    for row in table:
         writer.writerow({**row, "differs": " ".join(row["differs"])})
         n += 1
     return n
