@@ -221,8 +221,7 @@ class _InMemory:
 
     def __init__(self, result: Result) -> None:
         self.result = result
-        self.counts = {**result.stats, "embedded": result.stats.get("embedded", 0)}
-        self.counts["clustered"] = sum(c.size for c in result.clusters)
+        self.counts = {**result.stats, "clustered": sum(c.size for c in result.clusters)}
 
     def overview(self) -> Overview:
         return Overview.of(self.result)
