@@ -258,7 +258,7 @@ def test_a_report_past_max_in_memory_runs_staged_with_the_same_output(corpus, tm
     outputs = []
     for limit in ("100000", str(len(corpus) // 2)):  # in memory, then staged
         out = tmp_path / f"report-{limit}.{fmt}"
-        code, stdout, stderr = _report(source, "--format", fmt, "-o", str(out), "--max-in-memory", limit)
+        code, _, stderr = _report(source, "--format", fmt, "-o", str(out), "--max-in-memory", limit)
         assert code == 0, stderr
         assert len(staged) == (limit != "100000")
         outputs.append((pq.read_table(out).to_pylist() if fmt == "parquet" else out.read_text(encoding="utf-8"), stderr))
