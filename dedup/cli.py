@@ -156,7 +156,8 @@ def report(
         try:
             with _StageProgress(quiet) as progress:
                 read = functools.partial(_reader, paths, id_field, text_field, on_error, skip_bad)
-                if _count_past(read(ReadStats(), read_batches), max_in_memory) <= max_in_memory \
+                first = progress.counted(read(ReadStats(), read_batches), "count", size=len)
+                if _count_past(first, max_in_memory) <= max_in_memory \
                         or not _can_stage(max_in_memory):
                     made: _Made = _InMemory(find_clusters(progress.counted(read(stats)), strip=strip, workers=workers,
                                                           progress=progress, **dataclasses.asdict(settings)))
