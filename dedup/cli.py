@@ -149,6 +149,8 @@ def report(
 
     PATHS are .jsonl, .jsonl.gz, .jsonl.zst, .csv, .parquet or .txt files, or folders of them.
     """
+    if fmt == "parquet" and output is None:  # said before the run, not after it
+        raise click.UsageError("--format parquet needs -o FILE")
     stats = ReadStats()
     settings = Settings(jaccard=threshold, containment=containment, ngram=ngram, embedded=embedded)
     strip = passthrough if no_strip else None
@@ -157,8 +159,7 @@ def report(
             with _StageProgress(quiet) as progress:
                 read = functools.partial(_reader, paths, id_field, text_field, on_error, skip_bad)
                 first = progress.counted(read(ReadStats(), read_batches), "count", size=len)
-                if _count_past(first, max_in_memory) <= max_in_memory \
-                        or not _can_stage(max_in_memory):
+                if not _past_memory(first, max_in_memory):
                     made: _Made = _InMemory(find_clusters(progress.counted(read(stats)), strip=strip, workers=workers,
                                                           progress=progress, **dataclasses.asdict(settings)))
                 else:
@@ -180,8 +181,6 @@ def report(
                 written = write_documents(made.result, temp)
             accounting += f" / deduplicated documents written {written}"
         if fmt == "parquet":
-            if output is None:
-                raise click.UsageError("--format parquet needs -o FILE")
             with atomic_path(output) as temp:
                 made.write_parquet(temp)
             click.echo(accounting, err=True)
@@ -194,27 +193,23 @@ def report(
             click.echo(accounting, err=True)
 
 
-def _count_past(batches: Iterable[Sized], limit: int) -> int:
-    """How many documents ``batches`` hold, counted only until there are more than ``limit``."""
+def _past_memory(batches: Iterable[Sized], limit: int) -> bool:
+    """Whether ``batches`` hold more than ``limit`` documents (counted until they do) and the
+    staged flow, which keeps its files as Parquet, can take them; says so when pyarrow is missing."""
     count = 0
     for batch in batches:
         count += len(batch)
         if count > limit:
             break
-    if importlib.util.find_spec("pyarrow") is not None:  # give back what Arrow read into before workers fork
-        import pyarrow
+    if importlib.util.find_spec("pyarrow") is None:
+        if count > limit:
+            click.echo(f"note: more than {limit:,} documents, clustered in memory: the bounded-memory staged flow "
+                       "needs pyarrow (pip install 'dedup[parquet]')", err=True)
+        return False
+    import pyarrow
 
-        pyarrow.default_memory_pool().release_unused()
-    return count
-
-
-def _can_stage(max_in_memory: int) -> bool:
-    """Whether the staged flow can run (it keeps its files as Parquet); says so when it cannot."""
-    if importlib.util.find_spec("pyarrow") is not None:
-        return True
-    click.echo(f"note: more than {max_in_memory:,} documents, clustered in memory: the bounded-memory staged flow "
-               "needs pyarrow (pip install 'dedup[parquet]')", err=True)
-    return False
+    pyarrow.default_memory_pool().release_unused()  # what the count read into goes back before workers fork
+    return count > limit
 
 
 class _InMemory:
