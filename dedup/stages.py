@@ -12,7 +12,7 @@ them is done (a stage whose readers are done is skipped on resuming). The result
               each source -> ``templates/lines-K.pkl``; then the templates -> ``templates.pkl``
 ``sign``      per shard: strip, normalize, sign -> ``sign/docs-K.parquet`` (id, provenance),
               ``sign/keys-K.*`` (normalized keys), ``sign/shingles-K.*`` (shingle sets) and
-              ``sign/rows-K.npz`` (band keys of whole texts and windows)
+              ``sign/rows-K.*.npy`` (band keys of whole texts and windows)
 ``df``        per shard, then per hash partition: shingles found in more than ``common_df``
               documents -> ``df/common-P.npy``; then per shard, which of its shingles are
               common -> ``df/flags-K.npy``
@@ -261,7 +261,7 @@ def learn(plan: Plan, picked: list[int], strip: Stripper | None = None) -> None:
 
 def sign_task(plan: Plan, number: int) -> None:
     """Strip, normalize and sign one shard (its embedded articles split out too)."""
-    docs_path, rows_path = plan.output("sign", number), _rows_path(plan, number)
+    docs_path = plan.output("sign", number)
     if _done(docs_path):
         return
     settings = plan.settings
@@ -281,7 +281,8 @@ def sign_task(plan: Plan, number: int) -> None:
     _save_npy(plan.path("sign", f"keys-{number:05d}.offsets.npy"), offsets_of([len(e) for e in encoded]))
     for name, array in (("values", shingles.values), ("offsets", shingles.offsets), ("words", shingles.words)):
         _save_npy(plan.path("sign", f"shingles-{number:05d}.{name}.npy"), array)
-    _save_npz(rows_path, owner=owners, kind=kind, ordinal=ordinal, keys=rows.keys)
+    for name, array in (("owner", owners), ("kind", kind), ("ordinal", ordinal), ("keys", rows.keys)):
+        _save_npy(_rows_path(plan, number, name), array)
     _save_table(docs_path, {  # last: the task is done once it exists
         "id": [d.id for d in docs], "source": [d.source for d in docs], "date": [document_date(d) for d in docs],
         "parent_id": [d.meta.get("parent_id") for d in docs],
@@ -290,9 +291,11 @@ def sign_task(plan: Plan, number: int) -> None:
     } | ({"stripped": [pickle.dumps(stripped[d.id]) for d in docs]} if plan.keep_objects else {}))
 
 
-def _rows_path(plan: Plan, number: int) -> Path:
-    """Band keys of the whole texts and windows of shard ``number`` (read by the bands stage)."""
-    return plan.path("sign", f"rows-{number:05d}.npz")
+def _rows_path(plan: Plan, number: int, name: str) -> Path:
+    """Column ``name`` of the band rows (whole texts and windows) of shard ``number``, read by
+    the bands stage: plain ``.npy`` files (an ``.npz`` archive checksums every byte written
+    and read)."""
+    return plan.path("sign", f"rows-{number:05d}.{name}.npy")
 
 
 def _partition(values: np.ndarray, partitions: int) -> np.ndarray:
@@ -316,10 +319,18 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
     _save(path, write)
 
 
+def _grouped(part: np.ndarray, partitions: int) -> np.ndarray:
+    """Positions of ``part`` (values below ``partitions``) grouped by partition, in their
+    order within each: on 16-bit values numpy's stable sort is a radix sort, ~15x faster
+    than its merge sort on 64-bit ones (1.3M entries: 11 ms against 156 ms)."""
+    narrow = part.astype(np.uint16) if partitions <= 1 << 16 else part
+    return np.argsort(narrow, kind="stable")
+
+
 def _write_partitioned(marker: Path, part: np.ndarray, partitions: int, **columns: np.ndarray) -> None:
     """``columns`` grouped by ``part`` (their hash partition), one ``.npy`` file each beside
     ``marker`` (``bounds.npy``: where each partition starts), which is written last."""
-    order = np.argsort(part, kind="stable")
+    order = _grouped(part, partitions)
     for name, column in columns.items():
         _save_npy(marker.with_name(f"{name}.npy"), column[order])
     _save_npy(marker, np.searchsorted(part[order], np.arange(partitions + 1)))
@@ -331,7 +342,7 @@ def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndar
     after row in the order :func:`_write_partitioned` puts them for the same ``part``; one
     ``.npy`` file per column beside ``marker`` (where each partition's entries start),
     which is written last."""
-    order = np.argsort(part, kind="stable")
+    order = _grouped(part, partitions)
     for name, column in columns.items():
         _save_npy(marker.with_name(f"{name}.npy"), kernels.take_rows(column, offsets, rows[order]))
     starts = offsets_of(offsets[rows[order] + 1] - offsets[rows[order]])
@@ -415,8 +426,7 @@ def bands_map_task(plan: Plan, number: int, first_doc: int) -> None:
     out = plan.output("bands_map", number)
     if _done(out):
         return
-    with np.load(_rows_path(plan, number)) as r:
-        owner, kind, ordinal, keys = r["owner"], r["kind"], r["ordinal"], r["keys"]
+    owner, kind, ordinal, keys = (np.load(_rows_path(plan, number, name)) for name in ("owner", "kind", "ordinal", "keys"))
     row_id = (kind << _KIND_SHIFT) | ((owner + first_doc) << _DOC_SHIFT) | ordinal
     n, bands = keys.shape
     band = np.tile(np.arange(bands, dtype=np.int8), n)
