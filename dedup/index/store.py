@@ -81,25 +81,15 @@ def unpack_bands(blob: bytes, bands: int) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u4").reshape(-1, bands)
 
 
-def add_counts(page: np.ndarray, offsets: np.ndarray, delta: int) -> np.ndarray:
-    """``page`` (uint8 counters) with ``delta`` added once per entry of ``offsets``,
-    held within ``0..DF_MAX``. A counter at ``DF_MAX`` no longer moves: it may stand
-    for more documents than it can count."""
-    counts = page.astype(np.int64)
-    stuck = counts >= DF_MAX
-    np.add.at(counts, offsets, delta)
-    counts = np.where(stuck, DF_MAX, np.clip(counts, 0, DF_MAX))
-    return counts.astype(np.uint8)
-
-
 class PagedCounters:
     """The document-frequency counters as pages of ``2**DF_PAGE_BITS`` bytes; a backend
     only reads and writes whole pages (:meth:`_read_pages`, :meth:`_write_pages`). Pages
-    read or written are kept until the backend calls :meth:`_forget_pages` (when they may
-    be stale: another process wrote, or a write was rolled back)."""
+    read or written are kept, in one array of every counter up to the highest page seen,
+    until the backend calls :meth:`_forget_pages` (when they may be stale: another process
+    wrote, or a write was rolled back): a lookup is one gather, not a page at a time."""
 
     def __init__(self) -> None:
-        self._pages: dict[int, bytes] = {}  # b"" for a page never written
+        self._forget_pages()
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         raise NotImplementedError
@@ -108,43 +98,42 @@ class PagedCounters:
         raise NotImplementedError
 
     def _forget_pages(self) -> None:
-        self._pages = {}
+        self._counts = np.zeros(0, dtype=np.uint8)  # pages never written read as zeros
+        self._kept = np.zeros(0, dtype=bool)  # per page: read or written since the last forget
 
-    def _cached_pages(self, pages: list[int]) -> dict[int, bytes]:
-        """``page -> bytes`` (b"" when never written) of ``pages``, read only when not kept."""
-        missing = [p for p in pages if p not in self._pages]
-        if missing:
-            read = self._read_pages(missing)
-            self._pages.update((p, read.get(p, b"")) for p in missing)
-        return {p: self._pages[p] for p in pages}
+    def _keep(self, pages: np.ndarray) -> None:
+        """Read the ``pages`` (distinct) that are not kept yet into the counters array."""
+        if not pages.size:
+            return
+        top = int(pages.max()) + 1
+        if top > self._kept.size:
+            self._kept = np.concatenate([self._kept, np.zeros(top - self._kept.size, dtype=bool)])
+            self._counts = np.concatenate([self._counts, np.zeros((top << DF_PAGE_BITS) - self._counts.size, dtype=np.uint8)])
+        missing = pages[~self._kept[pages]]
+        if missing.size:
+            for page, blob in self._read_pages(missing.tolist()).items():
+                self._counts[page << DF_PAGE_BITS : (page + 1) << DF_PAGE_BITS] = np.frombuffer(blob, dtype=np.uint8)
+            self._kept[missing] = True
 
     def df(self, buckets: np.ndarray) -> np.ndarray:
         """Document-frequency counters at ``buckets``."""
-        pages, where = np.unique(buckets >> DF_PAGE_BITS, return_inverse=True)
-        found = self._cached_pages(pages.tolist())
-        blank = bytes(1 << DF_PAGE_BITS)  # a page never written
-        table = np.frombuffer(b"".join(found[p] or blank for p in pages.tolist()), dtype=np.uint8)
-        return table[(where.ravel() << DF_PAGE_BITS) + (buckets & _PAGE_MASK)].astype(np.int64)
+        self._keep(np.unique(buckets >> DF_PAGE_BITS))
+        return self._counts[buckets].astype(np.int64)
 
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
-        """Add ``delta`` to the counters at ``buckets`` (one per entry)."""
+        """Add ``delta`` to the counters at ``buckets`` (once per entry), held within
+        ``0..DF_MAX``. A counter at ``DF_MAX`` no longer moves: it may stand for more
+        documents than it can count."""
         if not buckets.size:
             return
-        buckets = np.sort(buckets)
-        pages = buckets >> DF_PAGE_BITS
-        starts = np.flatnonzero(np.concatenate(([True], pages[1:] != pages[:-1])))
-        stored = self._cached_pages(pages[starts].tolist())
-        blank = bytes(1 << DF_PAGE_BITS)
-        updated = {}
-        for lo, hi in zip(starts, np.append(starts[1:], buckets.size)):
-            page = int(pages[lo])
-            current = np.frombuffer(stored[page] or blank, dtype=np.uint8)
-            updated[page] = add_counts(current, buckets[lo:hi] & _PAGE_MASK, delta).tobytes()
-        self._write_pages(updated)
-        self._pages.update(updated)
-
-
-_PAGE_MASK = (1 << DF_PAGE_BITS) - 1
+        at, times = np.unique(buckets, return_counts=True)
+        pages = np.unique(at >> DF_PAGE_BITS)
+        self._keep(pages)
+        before = self._counts[at].astype(np.int64)
+        after = np.clip(before + delta * times, 0, DF_MAX)
+        self._counts[at] = np.where(before >= DF_MAX, DF_MAX, after)
+        self._write_pages({page: self._counts[page << DF_PAGE_BITS : (page + 1) << DF_PAGE_BITS].tobytes()
+                           for page in pages.tolist()})
 
 
 class Store(Protocol):
