@@ -15,9 +15,10 @@ Backends: :mod:`dedup.index.sqlite` (a file, the default) and
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
