@@ -261,6 +261,24 @@ def test_sqlite_counters_cached_between_operations_follow_other_writers(tmp_path
         assert other.df(buckets).tolist() == [2, 2]
 
 
+def test_sqlite_counters_count_each_entry_stop_at_zero_and_saturate(tmp_path) -> None:
+    from dedup.index.sqlite import SQLiteStore
+    from dedup.index.store import DF_MAX, DF_PAGE_BITS
+
+    path = tmp_path / "df.sqlite"
+    store = SQLiteStore(path)
+    store.init({"bands": "1"})
+    far = 3 << DF_PAGE_BITS  # a page after pages never written
+    with store.writing():
+        store.add_df(np.array([7, 7, 7, far, 8], dtype=np.int64), 1)  # an entry counts each time
+        store.add_df(np.full(DF_MAX + 5, far + 1, dtype=np.int64), 1)
+        store.add_df(np.array([8, 8, far + 1], dtype=np.int64), -1)  # 8 stops at 0; far + 1 stays saturated
+    buckets = np.array([7, 8, 9, far, far + 1, 1 << DF_PAGE_BITS], dtype=np.int64)
+    for reader in (store, SQLiteStore(path)):  # as kept, and as stored
+        with reader.reading():
+            assert reader.df(buckets).tolist() == [3, 0, 0, 1, DF_MAX, 0]
+
+
 def test_new_sqlite_files_use_large_pages_and_old_ones_keep_theirs(tmp_path, seed_docs) -> None:
     import sqlite3
 
