@@ -745,6 +745,23 @@ def _cleared(keys, slot_id, n):
     return keys[:size], slot_id[:size]
 
 
+@njit(cache=True)
+def grouped_order(part, groups):
+    """Positions of ``part`` (values ``0..groups-1``) grouped by value, ascending within a
+    group: a counting sort, whose only array as long as ``part`` is the result."""
+    starts = np.zeros(groups + 1, np.int64)
+    for i in range(part.size):
+        starts[part[i] + 1] += 1
+    for g in range(groups):
+        starts[g + 1] += starts[g]
+    order = np.empty(part.size, np.int64)
+    for i in range(part.size):
+        g = part[i]
+        order[starts[g]] = i
+        starts[g] += 1
+    return order
+
+
 @njit(cache=True, nogil=True)
 def bucket_runs(keys):
     """Rows grouped by equal ``keys``, ascending within a group, and which entries of that

@@ -319,18 +319,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
     _save(path, write)
 
 
-def _grouped(part: np.ndarray, partitions: int) -> np.ndarray:
-    """Positions of ``part`` (values below ``partitions``) grouped by partition, in their
-    order within each: on 16-bit values numpy's stable sort is a radix sort, ~15x faster
-    than its merge sort on 64-bit ones (1.3M entries: 11 ms against 156 ms)."""
-    narrow = part.astype(np.uint16) if partitions <= 1 << 16 else part
-    return np.argsort(narrow, kind="stable")
-
-
 def _write_partitioned(marker: Path, part: np.ndarray, partitions: int, **columns: np.ndarray) -> None:
     """``columns`` grouped by ``part`` (their hash partition), one ``.npy`` file each beside
     ``marker`` (``bounds.npy``: where each partition starts), which is written last."""
-    order = _grouped(part, partitions)
+    order = kernels.grouped_order(part, partitions)
     for name, column in columns.items():
         _save_npy(marker.with_name(f"{name}.npy"), column[order])
     _save_npy(marker, np.searchsorted(part[order], np.arange(partitions + 1)))
@@ -342,7 +334,7 @@ def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndar
     after row in the order :func:`_write_partitioned` puts them for the same ``part``; one
     ``.npy`` file per column beside ``marker`` (where each partition's entries start),
     which is written last."""
-    order = _grouped(part, partitions)
+    order = kernels.grouped_order(part, partitions)
     for name, column in columns.items():
         _save_npy(marker.with_name(f"{name}.npy"), kernels.take_rows(column, offsets, rows[order]))
     starts = offsets_of(offsets[rows[order] + 1] - offsets[rows[order]])

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dedup
@@ -287,3 +288,12 @@ def test_without_pyarrow_a_large_report_stays_in_memory_and_says_so(corpus, tmp_
     code, stdout, stderr = _report(source, "--max-in-memory", "5", "--format", "jsonl")
     assert code == 0 and "the bounded-memory staged flow needs pyarrow" in stderr
     assert len([line for line in stdout.splitlines() if line.startswith("{")]) >= 6
+
+
+def test_partitioned_entries_are_grouped_by_partition_in_their_order() -> None:
+    from dedup.kernels import grouped_order
+
+    rng = np.random.default_rng(5)
+    for n, groups in ((0, 4), (1, 1), (50, 64), (20_000, 3), (20_000, 200)):  # some partitions empty
+        part = rng.integers(0, groups, n)
+        assert np.array_equal(grouped_order(part, groups), np.argsort(part, kind="stable"))
