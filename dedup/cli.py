@@ -23,7 +23,7 @@ from rich.text import Text
 
 from .index import Index, IndexSettingsError
 from .engines import ENGINES, executor_for
-from .io import Fields, InputError, ReadStats, atomic_path, read_batches, read_documents, require
+from .io import Fields, InputError, ReadStats, atomic_path, read_batches, read_documents
 from .model import Match
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
@@ -237,12 +237,9 @@ class _Staged:
         self.counts = {**counts, "clustered": counts["documents"] + counts["embedded"]}
 
     def overview(self) -> Overview:
-        path = self.plan.path("clusters.parquet")
-        table = require("pyarrow.parquet", "parquet", path).ParquetFile(path).read(columns=["stripped_chars", "cluster_size"])
         c = self.counts
-        return Overview(c["clustered"], c["embedded"], c["clusters"], c["duplicates"],
-                        int(table.column("stripped_chars").to_numpy().sum()),
-                        int(table.column("cluster_size").to_numpy().max(initial=0)), c["too_short"])
+        return Overview(c["clustered"], c["embedded"], c["clusters"], c["duplicates"], c["chrome_removed"],
+                        c["largest"], c["too_short"])
 
     def rows(self) -> Iterator[dict]:
         return read_rows(self.plan)
@@ -347,8 +344,7 @@ def run(paths: tuple[Path, ...], output: Path | None, id_field: str, text_field:
     _write_errors(stats, errors_file)
     if fmt == "jsonl":
         with atomic_path(output or folder / "clusters.jsonl") as temp, open(temp, "w", encoding="utf-8") as fh:
-            for row in read_rows(plan):
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            write_jsonl(read_rows(plan), fh)
     click.echo(
         f"accounting: {counts['input']} / documents {counts['documents']} / embedded articles split out {counts['embedded']} / "
         f"clustered {counts['documents'] + counts['embedded']} in {counts['clusters']} clusters "

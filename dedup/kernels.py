@@ -748,18 +748,20 @@ def _cleared(keys, slot_id, n):
 @njit(cache=True)
 def grouped_order(part, groups):
     """Positions of ``part`` (values ``0..groups-1``) grouped by value, ascending within a
-    group: a counting sort, whose only array as long as ``part`` is the result."""
-    starts = np.zeros(groups + 1, np.int64)
+    group, and where each group starts (``groups + 1`` bounds): a counting sort, whose only
+    array as long as ``part`` is the result."""
+    bounds = np.zeros(groups + 1, np.int64)
     for i in range(part.size):
-        starts[part[i] + 1] += 1
+        bounds[part[i] + 1] += 1
     for g in range(groups):
-        starts[g + 1] += starts[g]
+        bounds[g + 1] += bounds[g]
+    fill = bounds[:-1].copy()
     order = np.empty(part.size, np.int64)
     for i in range(part.size):
         g = part[i]
-        order[starts[g]] = i
-        starts[g] += 1
-    return order
+        order[fill[g]] = i
+        fill[g] += 1
+    return order, bounds
 
 
 @njit(cache=True, nogil=True)

@@ -322,10 +322,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 def _write_partitioned(marker: Path, part: np.ndarray, partitions: int, **columns: np.ndarray) -> None:
     """``columns`` grouped by ``part`` (their hash partition), one ``.npy`` file each beside
     ``marker`` (``bounds.npy``: where each partition starts), which is written last."""
-    order = kernels.grouped_order(part, partitions)
+    order, bounds = kernels.grouped_order(part, partitions)
     for name, column in columns.items():
         _save_npy(marker.with_name(f"{name}.npy"), column[order])
-    _save_npy(marker, np.searchsorted(part[order], np.arange(partitions + 1)))
+    _save_npy(marker, bounds)
 
 
 def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndarray, offsets: np.ndarray,
@@ -334,11 +334,11 @@ def _write_ragged(marker: Path, part: np.ndarray, partitions: int, rows: np.ndar
     after row in the order :func:`_write_partitioned` puts them for the same ``part``; one
     ``.npy`` file per column beside ``marker`` (where each partition's entries start),
     which is written last."""
-    order = kernels.grouped_order(part, partitions)
+    order, bounds = kernels.grouped_order(part, partitions)
     for name, column in columns.items():
         _save_npy(marker.with_name(f"{name}.npy"), kernels.take_rows(column, offsets, rows[order]))
     starts = offsets_of(offsets[rows[order] + 1] - offsets[rows[order]])
-    _save_npy(marker, starts[np.searchsorted(part[order], np.arange(partitions + 1))])
+    _save_npy(marker, starts[bounds])
 
 
 def _read_partition(markers: list[Path], partition: int | Sequence[int], *names: str) -> list[np.ndarray]:
@@ -688,7 +688,7 @@ def write_report(plan: Plan, shards: int) -> dict[str, int]:
         "documents": sum(p is None for p in table["parent_id"]), "embedded": sum(p is not None for p in table["parent_id"]),
         "clusters": len(order), "duplicates": int(sizes[sizes > 1].sum()), "edges": edges,
         "too_short": sum(w < min_words for w in table["words"]), "capped": int(sum(table["capped"])),
-        "candidates": candidates,
+        "candidates": candidates, "chrome_removed": int(sum(table["removed"])), "largest": int(sizes.max(initial=0)),
     }
     _save(counts_path, lambda temp: temp.write_text(json.dumps(counts)))
     return counts

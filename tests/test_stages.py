@@ -296,4 +296,6 @@ def test_partitioned_entries_are_grouped_by_partition_in_their_order() -> None:
     rng = np.random.default_rng(5)
     for n, groups in ((0, 4), (1, 1), (50, 64), (20_000, 3), (20_000, 200)):  # some partitions empty
         part = rng.integers(0, groups, n)
-        assert np.array_equal(grouped_order(part, groups), np.argsort(part, kind="stable"))
+        order, bounds = grouped_order(part, groups)
+        assert np.array_equal(order, np.argsort(part, kind="stable"))
+        assert np.array_equal(bounds, np.searchsorted(part[order], np.arange(groups + 1)))
