@@ -43,12 +43,17 @@ class BandRows:
         return cls(np.concatenate([k for k, _ in rows]), np.concatenate([o for _, o in rows]), sum(p.whole for p in parts))
 
     def take(self, positions: Sequence[int] | np.ndarray) -> BandRows:
-        """The rows of the documents at ``positions`` (increasing), renumbered ``0, 1, ...``
-        in that order."""
+        """The rows of the documents at ``positions`` (distinct, in any order), renumbered
+        ``0, 1, ...`` in that order: whole texts first, then windows, each by new number
+        (a document's windows keep their order)."""
         positions = np.asarray(positions, dtype=np.int64)
-        at = np.minimum(np.searchsorted(positions, self.owners), max(positions.size - 1, 0))
-        keep = positions[at] == self.owners if positions.size else np.zeros(self.owners.size, dtype=bool)
-        return BandRows(self.keys[keep], at[keep], int(keep[: self.whole].sum()))
+        number = np.full(max(int(self.owners.max(initial=-1)), int(positions.max(initial=-1))) + 1, -1, dtype=np.int64)
+        number[positions] = np.arange(positions.size)
+        owners = number[self.owners]
+        kept = np.flatnonzero(owners >= 0)
+        window = kept >= self.whole
+        order = kept[np.lexsort((owners[kept], window))]  # a stable sort: windows keep their order
+        return BandRows(self.keys[order], owners[order], int(kept.size - window.sum()))
 
     def leads(self) -> BandRows:
         """The rows of whole texts and leads, without the windows (a long document's lead is

@@ -235,11 +235,11 @@ def _bucket_bits(m):
 
 
 @njit(cache=True)
-def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos, width, a, b):
+def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos, width, windows, a, b):
     """Sorted unique n-gram hashes of every document, written to ``values`` from ``pos``;
     with ``width > 0``, also the MinHash signatures (permutations ``a``, ``b``) of the lead
-    and windows (:func:`_sign_windows`) of each document of more than ``width`` words,
-    signed from its n-grams as they are hashed.
+    and, when ``windows``, the windows (:func:`_sign_windows`) of each document of more than
+    ``width`` words, signed from its n-grams as they are hashed.
 
     Returns ``(values, offsets, word counts, end, signatures, owners)``: ``values`` is grown
     if needed and ``offsets`` are positions in it (``offsets[0] == pos``), or
@@ -265,7 +265,7 @@ def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos, widt
         if count > 0:
             grams, m = _put_grams(wh, 0, count, ngram, multipliers, grams, 0)
             if 0 < width < count:
-                signatures, owners, rows = _sign_windows(wh, grams, count, ngram, multipliers, width, a, b,
+                signatures, owners, rows = _sign_windows(wh, grams, count, ngram, multipliers, width, windows, a, b,
                                                          signatures, owners, rows, d)
             if counts.size < (1 << _bucket_bits(m)) + 1:
                 counts = np.empty((1 << _bucket_bits(m)) + 1, dtype=np.int64)
@@ -277,15 +277,15 @@ def shingle_docs(cps, starts, table, pool, ngram, multipliers, values, pos, widt
 
 
 @njit(cache=True)
-def _sign_windows(wh, grams, count, ngram, multipliers, width, a, b, signatures, owners, rows, d):
+def _sign_windows(wh, grams, count, ngram, multipliers, width, windows, a, b, signatures, owners, rows, d):
     """Append the signatures of document ``d``'s lead (its first ``width // 2`` words) and,
-    when it has more than ``2 * width`` words, its windows of ``width`` words every
+    when ``windows`` and it has more than ``2 * width`` words, its windows of ``width`` words every
     ``width // 2`` words, the last one ending with the document. A row is signed like a
     text of its own words: from the document's n-grams ``grams`` (of word hashes ``wh``)
     inside it, or one gram of all its words when it has fewer than ``ngram``."""
     step = max(width // 2, 1)
     n_windows = 0
-    if count > 2 * width:
+    if windows and count > 2 * width:
         n_windows = (count - width + step - 1) // step + 1
     need = rows + n_windows + 1
     if need > owners.size:

@@ -102,7 +102,7 @@ def shingle(texts: Sequence[str], ngram: int = 3) -> ShingleSets:
     A document with fewer than ``ngram`` words (but at least one) gets a single
     shingle of all its words, so that short texts still have a key.
     """
-    return _shingled(texts, ngram, 0, np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32))[0]
+    return _shingled(texts, ngram, 0, np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32), False)[0]
 
 
 def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
@@ -115,7 +115,7 @@ def shingle_keys(keys: Sequence[str], ngram: int) -> ShingleSets:
 
 
 def shingle_windows(
-    keys: Sequence[str], ngram: int, width: int, a: np.ndarray, b: np.ndarray
+    keys: Sequence[str], ngram: int, width: int, a: np.ndarray, b: np.ndarray, windows: bool = True
 ) -> tuple[ShingleSets, np.ndarray, np.ndarray]:
     """:func:`shingle_keys` of ``keys``, and the MinHash signatures (permutations ``a``,
     ``b``, as :class:`dedup.minhash.MinHasher`) of the leads and windows of the keys of more
@@ -124,15 +124,15 @@ def shingle_windows(
 
     A key longer than ``width`` words gets its first ``width // 2`` words; one longer
     than ``2 * width`` words also gets windows of ``width`` words, stride ``width // 2``,
-    the last one ending with the key. A row is signed as the shingle set
-    :func:`shingle_keys` finds in its words as a text of their own; the n-grams are hashed
-    once per key, for its set and its rows together.
+    the last one ending with the key (unless ``windows`` is False: leads only). A row is
+    signed as the shingle set :func:`shingle_keys` finds in its words as a text of their
+    own; the n-grams are hashed once per key, for its set and its rows together.
     """
-    return _shingled(keys, ngram, width, a, b)
+    return _shingled(keys, ngram, width, a, b, windows)
 
 
 def _shingled(
-    texts: Sequence[str], ngram: int, width: int, a: np.ndarray, b: np.ndarray
+    texts: Sequence[str], ngram: int, width: int, a: np.ndarray, b: np.ndarray, windows: bool
 ) -> tuple[ShingleSets, np.ndarray, np.ndarray]:
     if not 1 <= ngram <= MAX_NGRAM:
         raise ValueError(f"ngram must be between 1 and {MAX_NGRAM}, got {ngram}")
@@ -145,7 +145,7 @@ def _shingled(
     signatures, owners = [np.zeros(0, dtype=np.uint32)], [np.zeros(0, dtype=np.int64)]
     for lo, hi in chunks(texts):
         values, part_offsets, part_counts, pos, part_signatures, part_owners = run_kernel(
-            kernels.shingle_docs, texts[lo:hi], ngram, _NGRAM_MULTIPLIERS, values, pos, width, a, b
+            kernels.shingle_docs, texts[lo:hi], ngram, _NGRAM_MULTIPLIERS, values, pos, width, windows, a, b
         )
         offsets[lo + 1 : hi + 1] = part_offsets[1:]
         counts[lo:hi] = part_counts

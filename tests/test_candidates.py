@@ -91,6 +91,17 @@ def test_rows_taken_for_some_documents_are_the_rows_of_those_documents_alone(see
         assert np.array_equal(taken.keys, alone.keys) and np.array_equal(taken.owners, alone.owners)
 
 
+def test_rows_taken_in_any_order_are_the_rows_of_those_documents_in_that_order(seed_docs) -> None:
+    keys, sigs, bands, hasher = _seed_rows(seed_docs)
+    eligible = np.array([True, False, True, True, True, True])
+    whole = _rows(keys, sigs, eligible, bands, hasher, 80)
+    for keep in ([5, 0, 2], [3, 1, 4, 0], [2, 5]):
+        alone = _rows([keys[i] for i in keep], sigs[keep], eligible[keep], bands, hasher, 80)
+        taken = whole.take(keep)
+        assert taken.whole == alone.whole
+        assert np.array_equal(taken.keys, alone.keys) and np.array_equal(taken.owners, alone.owners)
+
+
 def test_leads_are_the_whole_texts_and_the_first_row_after_them(seed_docs) -> None:
     keys, sigs, bands, hasher = _seed_rows(seed_docs)
     rows = _rows(keys, sigs, np.ones(len(keys), dtype=bool), bands, hasher, 80)

@@ -9,6 +9,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -116,6 +117,15 @@ def test_other_settings_are_refused(location, seed_docs) -> None:
     assert Index(location).settings.ngram == 3  # no options: the index's own settings
 
 
+def test_an_index_of_another_format_is_refused(tmp_path, seed_docs) -> None:
+    path = tmp_path / "old.sqlite"
+    Index(path).add(seed_docs[:1])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE header SET value = '1' WHERE name = 'schema'")
+    with pytest.raises(IndexSettingsError, match=r"another version of dedup \(schema: index has 1, this version uses 2\)"):
+        Index(path)
+
+
 def test_query_answers_without_storing(location, seed_docs) -> None:
     index = Index(location)
     added = index.add(seed_docs[:2])
@@ -140,6 +150,20 @@ def test_cluster_ids_are_stable_and_the_canonical_follows_the_most_complete_copy
     assert full.canonical_id == "full"
     clusters = {c["cluster_id"]: c for c in Index(location).clusters()}
     assert clusters[first.cluster_id]["canonical_id"] == "full"
+
+
+def _table(index: Index) -> list[tuple[int, int]]:
+    with index.store.reading():
+        index._sync()
+    table = index._table
+    return sorted(zip(np.concatenate(table._keys).tolist(), np.concatenate(table._owners).tolist()))
+
+
+def test_a_new_process_computes_the_band_keys_the_writer_kept(location, seed_docs) -> None:
+    writer = Index(location)
+    writer.add(seed_docs)  # long articles: whole texts and leads, embedded articles too
+    reader = Index(location)  # band keys are not stored: it computes them from the stored texts
+    assert _table(reader) == _table(writer) and len(_table(reader)) > 0
 
 
 def test_adding_a_stored_id_again_changes_nothing(location, seed_docs) -> None:

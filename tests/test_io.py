@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from dedup import Fields, InputError, ReadStats, read_documents
 
@@ -121,7 +122,6 @@ def test_on_error_must_be_known() -> None:
 
 
 def test_jsonl_zst_is_streamed(tmp_path: Path) -> None:
-    zstandard = pytest.importorskip("zstandard")
     data = ("\n".join(_good(i) for i in range(3)) + "\n").encode()
     (tmp_path / "x.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
     assert [d.id for d in read_documents(tmp_path / "x.jsonl.zst")] == ["d0", "d1", "d2"]

@@ -45,9 +45,9 @@ from ..pipeline import (
 from ..shingle import ShingleSets, segment_positions, shingle_keys
 from ..verify import verify
 from .bandtable import BandTable, combine
-from .store import IndexSettingsError, NewDoc, Store, StoredDoc, pack_key
+from .store import IndexSettingsError, KeyCodec, NewDoc, Store, StoredDoc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: band keys are computed from the stored text, no longer stored
 _SETTINGS = [f.name for f in fields(Settings) if f.name not in ("learn_templates", "template_docs")]
 
 
@@ -133,6 +133,8 @@ class Index:
         self._dedup = Deduplicator(self.settings, strip or ChromeStripper(None, self.settings.embedded), workers)
         self._table = BandTable()
         self._seen = 0
+        no_rows = BandRows(np.zeros((0, self.settings.bands.bands), dtype=np.uint64), np.zeros(0, dtype=np.int64), 0)
+        self._empty = Batch([], [], [], [], ShingleSets.empty(), no_rows)
 
     # -- opening ------------------------------------------------------------------------
 
@@ -149,8 +151,14 @@ class Index:
             self.store.init(header)
             stored = self.store.header() or header
         explicit = set(options) | ({"df_bits"} if df_bits is not None else set())
-        checked = ["schema", "normalizer"] + sorted(explicit)
-        differ = [f"{name}: index has {stored.get(name)}, asked {header[name]}" for name in checked
+        format_differs = [f"{name}: index has {stored.get(name)}, this version uses {header[name]}"
+                          for name in ("schema", "normalizer") if stored.get(name) != header[name]]
+        if format_differs:
+            raise IndexSettingsError(
+                f"{self.location}: the index was made by another version of dedup ({'; '.join(format_differs)}). "
+                "Build it again from the documents with this version."
+            )
+        differ = [f"{name}: index has {stored.get(name)}, asked {header[name]}" for name in sorted(explicit)
                   if stored.get(name) != header[name]]
         if differ:
             raise IndexSettingsError(
@@ -166,12 +174,8 @@ class Index:
         """Strip, normalize and sign ``documents`` (embedded articles split out too)."""
         docs, stripped, keys = self._dedup.prepare(list(documents), self._dedup.strip)  # type: ignore[arg-type]
         shingles, rows = sign_keys(keys, self.settings, self.hasher)
-        leads = rows.leads()
-        band_keys = (leads.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        order = np.argsort(leads.owners, kind="stable")
-        split = np.split(band_keys[order], np.searchsorted(leads.owners[order], np.arange(1, len(docs))))
         removed = [len(d.text) - len(stripped[d.id].body) for d in docs]
-        return Batch(docs, keys, removed, split, shingles, rows)
+        return Batch(docs, keys, removed, _lead_bands(rows, len(docs)), shingles, rows)
 
     # -- the public operations ------------------------------------------------------------
 
@@ -183,8 +187,8 @@ class Index:
         articles, stored with it, are not listed again)."""
         docs, batch = self._fresh(documents)
         with ThreadPoolExecutor(1) as packer, self.store.writing():
-            # zlib lets other threads run: the texts are packed while the batch is placed
-            packed = packer.submit(lambda: {d.id: pack_key(k) for d, k in zip(batch.docs, batch.keys)})
+            # zstd lets other threads run: the texts are packed while the batch is placed
+            packed = packer.submit(_packed, batch)
             self._sync()
             known = self._known([d.id for d in docs])
             fresh = batch.without(set(known))
@@ -217,7 +221,7 @@ class Index:
             left = sorted(set(self.store.members(sorted({d.cluster for d in gone}))) - set(rows))
             self.store.delete(rows)
             self.store.add_df(self._buckets(shingle_keys([d.key for d in gone], self.settings.ngram)), -1)
-            self._commit(self._neighbourhood(_EMPTY, self.store.docs(left)), None, dropped={d.cluster for d in gone})
+            self._commit(self._neighbourhood(self._empty, self.store.docs(left)), None, dropped={d.cluster for d in gone})
         return len(gone)
 
     def stats(self) -> dict[str, object]:
@@ -253,10 +257,16 @@ class Index:
     # -- placement ------------------------------------------------------------------------
 
     def _sync(self) -> None:
-        """Take in the band keys of documents other processes stored since we last looked."""
-        last, owners, bands = self.store.bands_since(self._seen)
-        self._table.add(owners, bands)
-        self._seen = last
+        """Take in the band keys of documents other processes stored since we last looked
+        (all of them when the index was just opened), computed from their stored text."""
+        owners, bands = [np.zeros(0, dtype=np.int64)], [np.zeros((0, self.settings.bands.bands), dtype=np.uint32)]
+        for rows, keys in self.store.keys_since(self._seen):
+            if rows:
+                chunk_owners, chunk_bands = _looked_up(sign_keys(keys, self.settings, self.hasher, windows=False)[1])
+                owners.append(np.asarray(rows, dtype=np.int64)[chunk_owners])
+                bands.append(chunk_bands)
+                self._seen = rows[-1]
+        self._table.add(np.concatenate(owners), np.concatenate(bands))  # one sorted run
 
     def _fresh(self, documents: Iterable[Document] | Batch) -> tuple[list[Document], Batch]:
         """The input documents, and the batch of those not stored yet (prepared)."""
@@ -271,7 +281,7 @@ class Index:
         rows = self.store.rows_of(ids)
         if not rows:
             return {}
-        area = self._neighbourhood(_EMPTY, self.store.docs(sorted(rows.values())))
+        area = self._neighbourhood(self._empty, self.store.docs(sorted(rows.values())))
         ids = self._cluster_ids(area)
         wanted = {p for p, d in enumerate(area.docs) if d.id in rows}
         placed = self._matches(area, ids, [False] * len(ids), wanted)
@@ -304,13 +314,9 @@ class Index:
             removed=np.array(batch.removed + [d.removed for d in stored], dtype=np.int64),
             ids=[d.id for d in docs],
         )
-        shingles, flags = area.take(np.arange(n).tolist() + kept)
-        stored_keys = [d.key for d in stored]
-        _, stored_rows = sign_keys(stored_keys, self.settings, self.hasher)
-        parts, sizes = ([batch.rows], [n]) if n else ([], [])  # the batch was signed when prepared
-        rows = BandRows.concat([*parts, stored_rows], [*sizes, len(stored)])
+        shingles, flags, rows = area.take(np.arange(n).tolist() + kept)
         grouping = group_signed(shingles, rows, provenance, self.settings, flags=flags)
-        return _Neighbourhood(batch, stored, grouping, docs, batch.keys + stored_keys)
+        return _Neighbourhood(batch, stored, grouping, docs, batch.keys + [d.key for d in stored])
 
     def _verified_hits(self, area: _Area, frontier: list[int], inside: set[int]) -> list[int]:
         """Positions (in ``area``) of the stored documents outside ``inside`` that verify
@@ -385,8 +391,8 @@ class Index:
         texts = packed.result() if packed is not None else {}
         rows = self.store.insert([
             NewDoc(d.id, placed[d.id].cluster_id, placed[d.id].similarity, texts[d.id], removed=r, date=document_date(d),
-                   parent=d.meta.get("parent_id"), bands=b)
-            for d, r, b in zip(batch.docs, batch.removed, batch.bands)
+                   parent=d.meta.get("parent_id"))
+            for d, r in zip(batch.docs, batch.removed)
         ])
         row_of = {d.id: row for d, row in zip(batch.docs, rows)} | {d.id: d.row for d in area.stored}
         self.store.assign({d.row: (placed[d.id].cluster_id, placed[d.id].similarity) for d in area.stored})
@@ -414,13 +420,30 @@ class Index:
         return sorted((matches[i] for i in order), key=lambda m: order[m.doc_id])
 
 
-_EMPTY = Batch([], [], [], [], ShingleSets.empty(), BandRows(np.zeros((0, 0), dtype=np.uint64), np.zeros(0, dtype=np.int64), 0))
+def _packed(batch: Batch) -> dict[str, bytes]:
+    """The normalized texts of ``batch`` packed for storage, by document id."""
+    codec = KeyCodec()  # its own: this runs on another thread
+    return {d.id: codec.pack(k) for d, k in zip(batch.docs, batch.keys)}
+
+
+def _looked_up(rows: BandRows) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``rows`` the index keeps in its band table, whole texts and leads (not
+    windows): their owners, and their band keys cut to 32 bits, ``(rows, bands)`` uint32."""
+    leads = rows.leads()
+    return leads.owners, (leads.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def _lead_bands(rows: BandRows, n: int) -> list[np.ndarray]:
+    """:func:`_looked_up` per document, for ``n`` documents."""
+    owners, keys = _looked_up(rows)
+    order = np.argsort(owners, kind="stable")
+    return np.split(keys[order], np.searchsorted(owners[order], np.arange(1, n)))
 
 
 class _Area:
     """The documents one operation looks at: the batch (positions ``0..n-1``), then each
-    stored document when it is first fetched, with its shingle set and common-shingle
-    flags, each computed once."""
+    stored document when it is first fetched, with its shingle set, common-shingle flags
+    and band rows, each computed once."""
 
     def __init__(self, index: Index, batch: Batch) -> None:
         self.index = index
@@ -429,6 +452,7 @@ class _Area:
         self.stored: list[StoredDoc] = []  # position len(batch) + k
         self._common = _Common(index, batch.shingles)
         self._parts = [(batch.shingles, self._common.batch)]
+        self._rows = [(batch.rows, len(batch.docs))]  # band rows, and how many documents they are of
         self._position: dict[int, int] = {}
 
     def fetch(self, rows: list[int]) -> dict[int, int]:
@@ -443,12 +467,13 @@ class _Area:
         """Take in stored ``docs`` (those not in yet); the positions of all of them."""
         fresh = list({d.row: d for d in docs if d.row not in self._position}.values())
         if fresh:
-            sets = shingle_keys([d.key for d in fresh], self.index.settings.ngram)
+            sets, rows = sign_keys([d.key for d in fresh], self.index.settings, self.index.hasher)
             self._parts.append((sets, self._common(sets)))
-            for d in fresh:
+            self._rows.append((rows, len(fresh)))
+            for d, bands in zip(fresh, _lead_bands(rows, len(fresh))):
                 self._position[d.row] = len(self.keys)
                 self.keys.append(d.key)
-                self.bands.append(d.bands)
+                self.bands.append(bands)
                 self.stored.append(d)
         return [self._position[d.row] for d in docs]
 
@@ -459,10 +484,12 @@ class _Area:
             self._parts = [(ShingleSets.concat(sets), np.concatenate(flags))]
         return self._parts[0]
 
-    def take(self, positions: list[int]) -> tuple[ShingleSets, np.ndarray]:
-        """The shingle sets and common flags of ``positions``, in that order."""
+    def take(self, positions: list[int]) -> tuple[ShingleSets, np.ndarray, BandRows]:
+        """The shingle sets, common flags and band rows of ``positions``, in that order."""
         shingles, flags = self.joined()
-        return shingles.take(positions), flags[segment_positions(shingles.offsets, np.asarray(positions, dtype=np.int64))]
+        at = segment_positions(shingles.offsets, np.asarray(positions, dtype=np.int64))
+        rows = BandRows.concat(*zip(*self._rows)).take(positions)
+        return shingles.take(positions), flags[at], rows
 
 
 class _Common:

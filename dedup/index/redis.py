@@ -1,8 +1,8 @@
 """The index on a Redis server, shared by many processes or machines (extra ``dedup[redis]``).
 
 Keys, under one prefix: ``header`` (hash), ``seq`` and ``next_cluster`` (counters),
-``rows`` (sorted set of rows, for catching up), ``ids`` (id -> row), ``meta``,
-``bands`` and ``texts`` (row -> packed fields), ``place`` (row -> cluster and
+``rows`` (sorted set of rows, for catching up), ``ids`` (id -> row), ``meta``
+and ``texts`` (row -> packed fields), ``place`` (row -> cluster and
 similarity), ``members:<cluster>`` (sets of rows), ``clusters`` (cluster ->
 canonical row and size), and ``df`` (pages of byte counters). A write runs under a lock key and is sent as one
 ``MULTI``/``EXEC`` pipeline, so a writer that dies mid-way stores nothing. The lock
@@ -17,12 +17,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
-import numpy as np
-
-from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, unpack_bands, unpack_key
+from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc
 
 _CHUNK = 2000  # commands or fields per round trip
 
@@ -36,10 +34,10 @@ class RedisStore(PagedCounters):
         except ImportError:
             raise ImportError("a Redis index needs the redis package: pip install 'dedup[redis]'") from None
         super().__init__()
+        self._codec = KeyCodec()
         self.db = redis.Redis.from_url(url)
         self.p = prefix
         self.lock_seconds = lock_seconds
-        self._bands = 0
         self._tx = None  # the pipeline of the write in progress
         self._deleted: set[int] = set()
 
@@ -48,10 +46,7 @@ class RedisStore(PagedCounters):
 
     def header(self) -> dict[str, str] | None:
         """The stored header, or None for a new index."""
-        header = {k.decode(): v.decode() for k, v in self.db.hgetall(self._k("header")).items()} or None
-        if header:
-            self._bands = int(header["bands"])
-        return header
+        return {k.decode(): v.decode() for k, v in self.db.hgetall(self._k("header")).items()} or None
 
     def init(self, header: dict[str, str]) -> None:
         """Create the header unless another process just did."""
@@ -88,18 +83,13 @@ class RedisStore(PagedCounters):
         self._forget_pages()  # other processes may have written since
         yield
 
-    def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:
-        """Band keys of documents stored after ``row``."""
+    def keys_since(self, row: int) -> Iterator[tuple[list[int], list[str]]]:
+        """The rows and normalized texts of documents stored after ``row``, a chunk at a time."""
         rows = [int(r) for r in self.db.zrangebyscore(self._k("rows"), f"({row}", "+inf")]
-        owners, blocks = [np.zeros(0, dtype=np.int64)], [np.zeros((0, self._bands), dtype=np.uint32)]
         for lo in range(0, len(rows), _CHUNK):
             part = rows[lo : lo + _CHUNK]
-            for r, blob in zip(part, self.db.hmget(self._k("bands"), part)):
-                if blob is not None:
-                    bands = unpack_bands(blob, self._bands)
-                    owners.append(np.full(len(bands), r, dtype=np.int64))
-                    blocks.append(bands)
-        return (rows[-1] if rows else row), np.concatenate(owners), np.vstack(blocks)
+            found = [(r, blob) for r, blob in zip(part, self.db.hmget(self._k("texts"), part)) if blob is not None]
+            yield [r for r, _ in found], [self._codec.unpack(blob) for _, blob in found]
 
     def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
         """The stored documents among ``rows``, in row order."""
@@ -108,16 +98,15 @@ class RedisStore(PagedCounters):
         for lo in range(0, len(rows), _CHUNK):
             part = rows[lo : lo + _CHUNK]
             pipe = self.db.pipeline(transaction=False)
-            for name in ("meta", "texts", "bands", "place"):
+            for name in ("meta", "texts", "place"):
                 pipe.hmget(self._k(name), part)
-            metas, texts, bands, places = pipe.execute()
-            for r, m, t, b, pl in zip(part, metas, texts, bands, places):
+            metas, texts, places = pipe.execute()
+            for r, m, t, pl in zip(part, metas, texts, places):
                 if m is None:
                     continue
                 doc_id, removed, date, parent = json.loads(m)
                 cluster = int(pl.split()[0])
-                out.append(StoredDoc(r, doc_id, cluster, unpack_key(t), removed, date, parent,
-                                     unpack_bands(b, self._bands)))
+                out.append(StoredDoc(r, doc_id, cluster, self._codec.unpack(t), removed, date, parent))
         return out
 
     def rows_of(self, ids: Sequence[str]) -> dict[str, int]:
@@ -161,7 +150,6 @@ class RedisStore(PagedCounters):
             part = list(zip(rows[lo : lo + _CHUNK], docs[lo : lo + _CHUNK]))
             tx.hset(self._k("meta"), mapping={r: json.dumps([d.id, d.removed, d.date, d.parent]) for r, d in part})
             tx.hset(self._k("texts"), mapping={r: d.packed for r, d in part})
-            tx.hset(self._k("bands"), mapping={r: pack_bands(d.bands) for r, d in part})
             tx.hset(self._k("ids"), mapping={d.id: r for r, d in part})
             tx.zadd(self._k("rows"), {r: r for r, _ in part})
         self.assign({r: (d.cluster, d.similarity) for r, d in zip(rows, docs)}, new=True)
@@ -174,7 +162,7 @@ class RedisStore(PagedCounters):
         for d in gone:
             tx.hdel(self._k("ids"), d.id)
             tx.srem(self._k(f"members:{d.cluster}"), d.row)
-            for name in ("meta", "texts", "bands", "place"):
+            for name in ("meta", "texts", "place"):
                 tx.hdel(self._k(name), d.row)
             tx.zrem(self._k("rows"), d.row)
         self._deleted.update(d.row for d in gone)

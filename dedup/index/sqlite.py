@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
-from typing import Iterator, Sequence
 
-import numpy as np
-
-from .store import NewDoc, PagedCounters, StoredDoc, pack_bands, unpack_bands, unpack_key
+from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs (
     row INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, cluster INTEGER NOT NULL,
-    similarity INTEGER NOT NULL, removed INTEGER NOT NULL, date TEXT, parent TEXT, bands BLOB NOT NULL);
+    similarity INTEGER NOT NULL, removed INTEGER NOT NULL, date TEXT, parent TEXT);
 CREATE INDEX IF NOT EXISTS docs_cluster ON docs(cluster);
 CREATE TABLE IF NOT EXISTS texts (row INTEGER PRIMARY KEY, key BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS clusters (id INTEGER PRIMARY KEY, canonical INTEGER NOT NULL, size INTEGER NOT NULL);
@@ -34,6 +32,7 @@ _SIMILARITY_SCALE = 10_000  # similarities are stored as integers (2 bytes inste
 #: SQLite's largest page. A stored text (~1.2 kB compressed) leaves part of a page empty where
 #: the next does not fit; in 4 kB pages that was ~270 bytes per document, in 64 kB pages ~25.
 _PAGE_SIZE = 65536
+_CHUNK = 2000  # texts per chunk when catching up
 
 
 class SQLiteStore(PagedCounters):
@@ -41,22 +40,19 @@ class SQLiteStore(PagedCounters):
 
     def __init__(self, path: str | Path, timeout: float = 600.0) -> None:
         super().__init__()
+        self._codec = KeyCodec()
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         self.db.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # a new file only; an existing one keeps its own
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self._bands = 0
         self._version = -1  # the file's data_version the kept counter pages belong to
 
     def header(self) -> dict[str, str] | None:
         """The stored header, or None for a new index."""
         exists = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'header'").fetchone()
         rows = self.db.execute("SELECT name, value FROM header").fetchall() if exists else []
-        header = dict(rows) or None
-        if header:
-            self._bands = int(json.loads(header["bands"]))
-        return header
+        return dict(rows) or None
 
     def init(self, header: dict[str, str]) -> None:
         """Create the tables and the header unless another process just did."""
@@ -98,25 +94,21 @@ class SQLiteStore(PagedCounters):
             self._forget_pages()
             self._version = version
 
-    def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:
-        """Band keys of documents stored after ``row``."""
-        owners, blocks, last = [np.zeros(0, dtype=np.int64)], [np.zeros((0, self._bands), dtype=np.uint32)], row
-        for doc_row, blob in self.db.execute("SELECT row, bands FROM docs WHERE row > ? ORDER BY row", (row,)):
-            bands = unpack_bands(blob, self._bands)
-            owners.append(np.full(len(bands), doc_row, dtype=np.int64))
-            blocks.append(bands)
-            last = doc_row
-        return last, np.concatenate(owners), np.vstack(blocks)
+    def keys_since(self, row: int) -> Iterator[tuple[list[int], list[str]]]:
+        """The rows and normalized texts of documents stored after ``row``, a chunk at a time."""
+        cursor = self.db.execute("SELECT row, key FROM texts WHERE row > ? ORDER BY row", (row,))
+        while chunk := cursor.fetchmany(_CHUNK):
+            yield [r for r, _ in chunk], [self._codec.unpack(k) for _, k in chunk]
 
     def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
         """The stored documents among ``rows``, in row order."""
         query = (
-            "SELECT d.row, d.id, d.cluster, t.key, d.removed, d.date, d.parent, d.bands "
+            "SELECT d.row, d.id, d.cluster, t.key, d.removed, d.date, d.parent "
             f"FROM docs d JOIN texts t ON t.row = d.row WHERE d.row IN {_IN} ORDER BY d.row"
         )
         return [
-            StoredDoc(r, i, c, unpack_key(k), rm, dt, p, unpack_bands(b, self._bands))
-            for r, i, c, k, rm, dt, p, b in self.db.execute(query, (json.dumps([int(r) for r in rows]),))
+            StoredDoc(r, i, c, self._codec.unpack(k), rm, dt, p)
+            for r, i, c, k, rm, dt, p in self.db.execute(query, (json.dumps([int(r) for r in rows]),))
         ]
 
     def rows_of(self, ids: Sequence[str]) -> dict[str, int]:
@@ -140,12 +132,9 @@ class SQLiteStore(PagedCounters):
         (last,) = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'docs'").fetchone()
         rows = list(range(last + 1, last + 1 + len(docs)))
         self.db.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r, d.id, d.cluster, round(d.similarity * _SIMILARITY_SCALE), d.removed, d.date, d.parent,
-                 pack_bands(d.bands))
-                for r, d in zip(rows, docs)
-            ],
+            "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(r, d.id, d.cluster, round(d.similarity * _SIMILARITY_SCALE), d.removed, d.date, d.parent)
+             for r, d in zip(rows, docs)],
         )
         self.db.executemany("INSERT INTO texts VALUES (?, ?)", [(r, d.packed) for r, d in zip(rows, docs)])
         return rows

@@ -2,8 +2,10 @@
 
 A store holds, per document: its id, cluster, similarity to the cluster's canonical,
 the facts the canonical choice uses (characters stripped, date), its parent when it
-was split out of another article, its LSH band keys, and its normalized text (the
-hashing key, compressed), from which verification recomputes exact shingle sets.
+was split out of another article, and its normalized text (the hashing key,
+compressed), from which verification recomputes exact shingle sets and each process
+its LSH band keys (storing those would cost 4 bytes per band and row, about 310 bytes
+per document, more than everything else the index keeps beside the text).
 Per cluster: its canonical document and size. And a header with the settings,
 plus a table of saturating shingle document-frequency counters (the corpus
 statistics that decide which shingles are *common*, see :mod:`dedup.verify`).
@@ -14,13 +16,13 @@ Backends: :mod:`dedup.index.sqlite` (a file, the default) and
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import zstandard
 
 #: Counters of the document-frequency table are bytes; they stop at this value.
 DF_MAX = 255
@@ -44,13 +46,12 @@ class StoredDoc:
     removed: int
     date: str | None
     parent: str | None
-    bands: np.ndarray  # (rows, bands) uint32 band keys
 
 
 @dataclass(frozen=True)
 class NewDoc:
     """A document to store: the fields of :class:`StoredDoc` before it has a row, its
-    normalized text packed (:func:`pack_key`)."""
+    normalized text packed (:meth:`KeyCodec.pack`)."""
 
     id: str
     cluster: int
@@ -59,27 +60,25 @@ class NewDoc:
     removed: int
     date: str | None
     parent: str | None
-    bands: np.ndarray
 
 
-def pack_key(key: str) -> bytes:
-    """A normalized text, compressed for storage."""
-    return zlib.compress(key.encode("utf-8"), 1)
+class KeyCodec:
+    """Normalized texts packed for storage: UTF-16 (Arabic takes 2 bytes a letter, and decodes
+    faster than from UTF-8), compressed with zstd. On 30,000 Arabic news keys that is 1,088
+    bytes a key, 30 µs to pack and 10–15 µs to unpack, against 1,184 bytes, 60–80 µs and
+    23–27 µs with zlib over UTF-8. A codec holds zstd contexts: one per thread."""
 
+    def __init__(self) -> None:
+        self._compressor = zstandard.ZstdCompressor(level=3)
+        self._decompressor = zstandard.ZstdDecompressor()
 
-def unpack_key(blob: bytes) -> str:
-    """The normalized text :func:`pack_key` stored."""
-    return zlib.decompress(blob).decode("utf-8")
+    def pack(self, key: str) -> bytes:
+        """``key`` compressed."""
+        return self._compressor.compress(key.encode("utf-16-le"))
 
-
-def pack_bands(bands: np.ndarray) -> bytes:
-    """Band keys ``(rows, bands)`` as bytes (the band count comes from the header)."""
-    return np.ascontiguousarray(bands, dtype="<u4").tobytes()
-
-
-def unpack_bands(blob: bytes, bands: int) -> np.ndarray:
-    """The band keys :func:`pack_bands` stored."""
-    return np.frombuffer(blob, dtype="<u4").reshape(-1, bands)
+    def unpack(self, blob: bytes) -> str:
+        """The key :meth:`pack` stored."""
+        return self._decompressor.decompress(blob).decode("utf-16-le")
 
 
 class PagedCounters:
@@ -152,8 +151,9 @@ class Store(Protocol):
     def reading(self) -> AbstractContextManager[None]:
         """A consistent read view."""
 
-    def bands_since(self, row: int) -> tuple[int, np.ndarray, np.ndarray]:
-        """Band keys of documents stored after ``row``: ``(last row, owners, keys (n, bands))``."""
+    def keys_since(self, row: int) -> Iterator[tuple[list[int], list[str]]]:
+        """The rows and normalized texts of the documents stored after ``row``, in row
+        order, a chunk at a time: ``(rows, keys)``."""
 
     def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
         """The stored documents among ``rows`` (removed ones are skipped)."""
