@@ -377,6 +377,7 @@ def _indexed(db: str, paths: tuple[Path, ...], id_field: str, text_field: str, o
     operation = target.add if store else target.query
     try:
         with _StageProgress(quiet) as progress:
+            target.load(progress)  # the stored documents' band keys, computed from their texts
             docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
             for chunk in iter(lambda: list(itertools.islice(docs, batch)), []):
                 matches.extend(operation(chunk))

@@ -35,6 +35,7 @@ from ..pipeline import (
     ChromeStripper,
     Deduplicator,
     Grouping,
+    Progress,
     Settings,
     Stripper,
     document_date,
@@ -224,6 +225,13 @@ class Index:
             self._commit(self._neighbourhood(self._empty, self.store.docs(left)), None, dropped={d.cluster for d in gone})
         return len(gone)
 
+    def load(self, progress: Progress | None = None) -> int:
+        """Compute the band keys of the stored documents this process has not taken in yet
+        (every one, on a newly opened index), as the next operation would; ``progress``
+        is told how it advances (stage ``load``). Returns how many were taken in."""
+        with self.store.reading():
+            return self._sync(progress)
+
     def stats(self) -> dict[str, object]:
         """Counts (documents, clusters, duplicates, largest cluster), bytes, and the settings."""
         with self.store.reading():
@@ -256,9 +264,12 @@ class Index:
 
     # -- placement ------------------------------------------------------------------------
 
-    def _sync(self) -> None:
+    def _sync(self, progress: Progress | None = None) -> int:
         """Take in the band keys of documents other processes stored since we last looked
-        (all of them when the index was just opened), computed from their stored text."""
+        (all of them when the index was just opened), computed from their stored text;
+        how many documents that was."""
+        total = self.store.count_since(self._seen) if progress else 0
+        done = 0
         owners, bands = [np.zeros(0, dtype=np.int64)], [np.zeros((0, self.settings.bands.bands), dtype=np.uint32)]
         for rows, keys in self.store.keys_since(self._seen):
             if rows:
@@ -266,7 +277,11 @@ class Index:
                 owners.append(np.asarray(rows, dtype=np.int64)[chunk_owners])
                 bands.append(chunk_bands)
                 self._seen = rows[-1]
+                done += len(rows)
+                if progress:
+                    progress("load", done, max(total, done))
         self._table.add(np.concatenate(owners), np.concatenate(bands))  # one sorted run
+        return done
 
     def _fresh(self, documents: Iterable[Document] | Batch) -> tuple[list[Document], Batch]:
         """The input documents, and the batch of those not stored yet (prepared)."""

@@ -91,6 +91,10 @@ class RedisStore(PagedCounters):
             found = [(r, blob) for r, blob in zip(part, self.db.hmget(self._k("texts"), part)) if blob is not None]
             yield [r for r, _ in found], [self._codec.unpack(blob) for _, blob in found]
 
+    def count_since(self, row: int) -> int:
+        """How many documents are stored after ``row``."""
+        return int(self.db.zcount(self._k("rows"), f"({row}", "+inf"))
+
     def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
         """The stored documents among ``rows``, in row order."""
         rows = sorted(int(r) for r in rows if int(r) not in self._deleted)

@@ -100,6 +100,10 @@ class SQLiteStore(PagedCounters):
         while chunk := cursor.fetchmany(_CHUNK):
             yield [r for r, _ in chunk], [self._codec.unpack(k) for _, k in chunk]
 
+    def count_since(self, row: int) -> int:
+        """How many documents are stored after ``row``."""
+        return self.db.execute("SELECT COUNT(*) FROM texts WHERE row > ?", (row,)).fetchone()[0]
+
     def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
         """The stored documents among ``rows``, in row order."""
         query = (

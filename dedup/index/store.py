@@ -155,6 +155,9 @@ class Store(Protocol):
         """The rows and normalized texts of the documents stored after ``row``, in row
         order, a chunk at a time: ``(rows, keys)``."""
 
+    def count_since(self, row: int) -> int:
+        """How many documents are stored after ``row``."""
+
     def docs(self, rows: Sequence[int]) -> list[StoredDoc]:
         """The stored documents among ``rows`` (removed ones are skipped)."""
 
