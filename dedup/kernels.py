@@ -696,22 +696,24 @@ def entry_ids(values, offsets, rows):
 
 @njit(cache=True, nogil=True)
 def member_mask(values, members):
-    """Whether each of ``values`` is one of ``members`` (distinct, ascending).
-
-    Up to as many members as values: an open-addressing table of the members, probed once
-    per value. More members (the common shingles of a whole dump, looked up for one shard
-    of it): building their table would cost more than the lookups, so the values are
-    sorted and walked along the members instead."""
+    """Whether each of ``values`` is one of the distinct ``members`` (an open-addressing
+    table of the members, probed once per value)."""
+    keys, slot_id = _hash_table(members.size)
+    for v in members:
+        _insert(keys, slot_id, v, 0)
     out = np.empty(values.size, np.bool_)
-    if members.size <= values.size:
-        keys, slot_id = _hash_table(members.size)
-        for v in members:
-            _insert(keys, slot_id, v, 0)
-        for i in range(values.size):
-            out[i] = slot_id[_slot(keys, slot_id, values[i])] >= 0
-        return out
+    for i in range(values.size):
+        out[i] = slot_id[_slot(keys, slot_id, values[i])] >= 0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def walked_member_mask(values, order, members):
+    """Whether each of ``values`` is one of ``members`` (distinct, ascending): the values,
+    taken in ascending order (``order``, their positions), walked along the members."""
+    out = np.empty(values.size, np.bool_)
     j = 0
-    for i in np.argsort(values):
+    for i in order:
         v = values[i]
         while j < members.size and members[j] < v:
             j += 1

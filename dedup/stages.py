@@ -70,7 +70,7 @@ from .pipeline import (
 )
 from .report.records import COLUMNS, parquet_schema
 from .shingle import ShingleSets, offsets_of, segment_positions
-from .verify import common_values, verify
+from .verify import common_values, is_member, verify
 
 #: ``run(function, argument_tuples)`` -> results in order; what an executor provides.
 Executor = Callable[[Callable, list[tuple]], list]
@@ -405,7 +405,7 @@ def df_flags_task(plan: Plan, number: int) -> None:
         return
     common = _common_values(plan)
     values = np.load(plan.path("sign", f"shingles-{number:05d}.values.npy"))
-    _save_npy(out, kernels.member_mask(values, common))
+    _save_npy(out, is_member(values, common))
 
 
 # -- bands ------------------------------------------------------------------------------

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import frequent_values, member_mask, pair_overlaps, top_bits_part
+from .kernels import (
+    frequent_values,
+    member_mask,
+    pair_overlaps,
+    top_bits_part,
+    walked_member_mask,
+)
 from .shingle import ShingleSets
 from .threads import spans, split_map
 
@@ -82,12 +88,25 @@ def common_values(values: np.ndarray, common_df: int, threads: int = 1) -> np.nd
     return np.concatenate(split_map(counted, range(1 << bits), threads))  # the parts ascend
 
 
+def is_member(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is one of ``members`` (distinct, ascending).
+
+    Up to as many members as values: a table of the members, probed once per value. More
+    members (the common shingles of a whole dump, looked up for one shard of it): building
+    their table would cost more than the lookups (9M members for 3M values: ~1.5 s against
+    ~0.1 s), so the values are sorted (numpy's argsort, twice as fast as a compiled one here)
+    and walked along the members."""
+    if members.size <= values.size:
+        return member_mask(values, members)
+    return walked_member_mask(values, np.argsort(values), members)
+
+
 def common_mask(shingles: ShingleSets, common_df: int, threads: int = 1) -> np.ndarray:
     """Which entries of ``shingles.values`` are common: found in more than ``common_df``
     documents (counted and looked up on up to ``threads`` threads)."""
     values = shingles.values
     common = common_values(values, common_df, threads)
-    return np.concatenate(split_map(lambda span: member_mask(values[span[0] : span[1]], common),
+    return np.concatenate(split_map(lambda span: is_member(values[span[0] : span[1]], common),
                                     spans(values.size, threads), threads))
 
 

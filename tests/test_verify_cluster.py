@@ -307,8 +307,8 @@ def test_common_mask_counts_documents_like_numpy() -> None:
     assert not member_mask(s.values, np.zeros(0, dtype=np.uint64)).any()
 
 
-def test_member_mask_is_membership_with_few_members_and_with_many() -> None:
-    from dedup.kernels import member_mask
+def test_is_member_is_membership_with_few_members_and_with_many() -> None:
+    from dedup.verify import is_member
 
     rng = np.random.default_rng(5)
     members = np.unique(rng.integers(0, 2**64, 5_000, dtype=np.uint64))
@@ -316,8 +316,8 @@ def test_member_mask_is_membership_with_few_members_and_with_many() -> None:
     edges = np.array([0, members[0], members[-1], 2**64 - 1], dtype=np.uint64)  # both ends and beyond
     for n in (100, 20_000):  # fewer values than members: sorted and walked; more: a table
         values = np.concatenate([rng.choice(members, n // 2), rng.choice(absent, n // 2), edges])
-        assert np.array_equal(member_mask(values, members), np.isin(values, members))
-    assert not member_mask(np.zeros(0, dtype=np.uint64), members).size
+        assert np.array_equal(is_member(values, members), np.isin(values, members))
+    assert not is_member(np.zeros(0, dtype=np.uint64), members).size
 
 
 def test_common_values_equal_numpy_counts_over_many_buckets() -> None:
