@@ -314,9 +314,9 @@ def sign_keys(keys: Sequence[str], settings: Settings, hasher: MinHasher,
               windows: bool = True) -> tuple[ShingleSets, BandRows]:
     """The shingle sets of normalized ``keys`` and the band keys of their whole texts, leads
     and (when ``windows``) windows, :class:`dedup.candidates.BandRows`."""
-    shingles, windows, owners = shingle_windows(keys, settings.ngram, settings.window, hasher.a, hasher.b, windows)
+    shingles, row_signatures, owners = shingle_windows(keys, settings.ngram, settings.window, hasher.a, hasher.b, windows)
     comparable = shingles.words >= settings.min_words
-    return shingles, band_rows(hasher.signatures(shingles), comparable, windows, owners, settings.bands)
+    return shingles, band_rows(hasher.signatures(shingles), comparable, row_signatures, owners, settings.bands)
 
 
 def group_signed(

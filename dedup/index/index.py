@@ -152,20 +152,17 @@ class Index:
             self.store.init(header)
             stored = self.store.header() or header
         explicit = set(options) | ({"df_bits"} if df_bits is not None else set())
-        format_differs = [f"{name}: index has {stored.get(name)}, this version uses {header[name]}"
-                          for name in ("schema", "normalizer") if stored.get(name) != header[name]]
-        if format_differs:
-            raise IndexSettingsError(
-                f"{self.location}: the index was made by another version of dedup ({'; '.join(format_differs)}). "
-                "Build it again from the documents with this version."
-            )
-        differ = [f"{name}: index has {stored.get(name)}, asked {header[name]}" for name in sorted(explicit)
-                  if stored.get(name) != header[name]]
-        if differ:
-            raise IndexSettingsError(
-                f"{self.location}: the index was built with other settings ({'; '.join(differ)}). "
-                "Open it without these options to use its own, or build a new index."
-            )
+        checks = [
+            (("schema", "normalizer"), "this version uses", "was made by another version of dedup",
+             "Build it again from the documents with this version."),
+            (sorted(explicit), "asked", "was built with other settings",
+             "Open it without these options to use its own, or build a new index."),
+        ]
+        for names, ours, problem, advice in checks:
+            differ = [f"{name}: index has {stored.get(name)}, {ours} {header[name]}" for name in names
+                      if stored.get(name) != header[name]]
+            if differ:
+                raise IndexSettingsError(f"{self.location}: the index {problem} ({'; '.join(differ)}). {advice}")
         settings = Settings(**{name: json.loads(stored[name]) for name in _SETTINGS})
         return settings, int(stored["df_bits"])
 
