@@ -7,15 +7,16 @@ timings cover the index's own work: band lookups, exact verification on the stor
 text, re-clustering, and the transaction.
 
 1. SQLite: add ``--docs`` documents in batches of ``--batch``, then query ``--queries``
-   new edited copies; docs/s, and bytes per document on disk beyond the stored text.
+   new edited copies (exact, then quick); docs/s, and bytes per document on disk beyond the stored text.
 2. Redis, in the same run: the same add+query for ``--redis-docs`` documents with
    ``dedup.Index`` on a Redis URL and with datasketch's ``MinHashLSH`` on its Redis
    storage (insert + query with the same signatures); docs/s and the ratio. A
    ``redis-server`` is started on 127.0.0.1 with a random port and stopped after.
-3. Latency: fill a SQLite index with ``--fill`` documents (whole texts, no stripping, in batches of ``--batch``),
-   then time ``--probes`` single-document queries; p50 / p99 ms.
+3. Latency: fill a SQLite index with ``--fill`` documents (whole texts, no stripping, in batches of ``--batch``;
+   ``--index PATH`` keeps it for the next run), then time ``--probes`` single-document queries, exact
+   and quick (``exact=False``); p50 / p99 ms, and how often the quick answer is the exact one's cluster.
 
-    python benchmarks/bench_index.py [--docs 100000] [--fill 1000000] [--redis-docs 10000]
+    python benchmarks/bench_index.py [--docs 100000] [--fill 1000000] [--index fill.sqlite] [--redis-docs 10000]
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def add_then_query(index: Index, added: list[Document], queried: list[Document],
     start = time.perf_counter()
     index.query(probe)
     query_s = time.perf_counter() - start
-    return {"add_s": add_s, "query_s": query_s, "docs": len(added) + len(queried)}
+    start = time.perf_counter()
+    index.query(probe, exact=False)
+    quick_s = time.perf_counter() - start
+    return {"add_s": add_s, "query_s": query_s, "quick_s": quick_s, "docs": len(added) + len(queried)}
 
 
 def datasketch_redis(port: int, added: list[Document], queried: list[Document], index: Index) -> float:
@@ -97,27 +101,33 @@ def start_redis() -> tuple[subprocess.Popen, int]:
     return server, port
 
 
-def latency(path: Path, fill: int, probes: int, batch: int) -> tuple[float, float, float]:
-    """Fill an index with ``fill`` whole-text documents; p50 and p99 ms of one-document
-    queries (prepared beforehand), and p99 with preparation included."""
+def latency(path: Path, fill: int, probes: int, batch: int) -> dict[str, dict[str, float]]:
+    """Fill an index with ``fill`` whole-text documents (unless ``path`` holds them already);
+    per query mode (exact, and quick: ``exact=False``), p50 and p99 ms of one-document
+    queries (prepared beforehand), p99 with preparation included, and the share of
+    documents the quick mode puts in the cluster the exact one does."""
     index = Index(path, strip=passthrough, df_bits=24)
-    for lo in range(0, fill, batch):
+    for lo in range(index.stats()["documents"], fill, batch):
         index.add(_slice(lo, min(lo + batch, fill)))
         print(f"  filled {min(lo + batch, fill):,}", file=sys.stderr, flush=True)
     fresh = Index(path, strip=passthrough)  # a new process's view: loads every band key once
     singles = _slice(fill, fill + probes, replica_offset=1000)
     ready = [fresh.prepare([d]) for d in singles]
-    fresh.query(ready[0])  # loads the band table
-    timings, whole = [], []
+    fresh.load()
+    found: dict[str, dict[str, list]] = {mode: {"ms": [], "whole": [], "clusters": []} for mode in ("exact", "quick")}
     for d, one in zip(singles, ready):
-        start = time.perf_counter()
-        fresh.query(one)
-        timings.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        fresh.query([d])
-        whole.append(time.perf_counter() - start)
-    ms = np.array(timings) * 1000
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), float(np.percentile(np.array(whole) * 1000, 99))
+        for mode, exact in (("exact", True), ("quick", False)):
+            start = time.perf_counter()
+            matches = fresh.query(one, exact=exact)
+            found[mode]["ms"].append((time.perf_counter() - start) * 1000)
+            found[mode]["clusters"].append(matches[0].cluster_id)
+            start = time.perf_counter()
+            fresh.query([d], exact=exact)
+            found[mode]["whole"].append((time.perf_counter() - start) * 1000)
+    same = np.mean([a == b for a, b in zip(found["exact"]["clusters"], found["quick"]["clusters"])])
+    return {mode: {"p50": float(np.percentile(f["ms"], 50)), "p99": float(np.percentile(f["ms"], 99)),
+                   "p99_whole": float(np.percentile(f["whole"], 99)), "same": float(same)}
+            for mode, f in found.items()}
 
 
 _BASE: list[dict] = []
@@ -146,6 +156,8 @@ def main() -> int:
     parser.add_argument("--redis-docs", type=int, default=10_000)
     parser.add_argument("--fill", type=int, default=1_000_000)
     parser.add_argument("--probes", type=int, default=1_000)
+    parser.add_argument("--index", type=Path, default=None,
+                        help="SQLite file of the latency index: kept, and only topped up to --fill when run again")
     parser.add_argument("--workers", type=int, default=2, help="processes preparing documents (not timed)")
     args = parser.parse_args()
     if not have_data():
@@ -158,6 +170,7 @@ def main() -> int:
         stats = index.stats()
         rows.append(("SQLite add", args.docs, r["add_s"], ""))
         rows.append(("SQLite query", args.queries, r["query_s"], ""))
+        rows.append(("SQLite query, quick (`exact=False`)", args.queries, r["quick_s"], ""))
         rows.append(("SQLite add+query", r["docs"], r["add_s"] + r["query_s"],
                      f"{stats['bytes_per_document_beyond_text']:.0f} B/doc beyond text "
                      f"({stats['bytes'] / 2**20:.0f} MiB, text {stats['text_bytes'] / 2**20:.0f} MiB); "
@@ -183,10 +196,14 @@ def main() -> int:
             print(f"| {name} | {n:,} | {seconds:.2f} | {n / seconds:,.0f} | {note} |")
         if args.fill:
             start = time.perf_counter()
-            p50, p99, p99_whole = latency(Path(tmp) / "fill.sqlite", args.fill, args.probes, args.batch)
-            print(f"\nquery latency, one new article against {args.fill:,} stored (SQLite; filled in "
-                  f"{time.perf_counter() - start:.0f} s): p50 {p50:.2f} ms, p99 {p99:.2f} ms "
-                  f"(p99 {p99_whole:.2f} ms with normalizing and signing the article)")
+            path = args.index or Path(tmp) / "fill.sqlite"
+            modes = latency(path, args.fill, args.probes, args.batch)
+            print(f"\nquery latency, one new article against {args.fill:,} stored (SQLite; filled or opened in "
+                  f"{time.perf_counter() - start:.0f} s), {args.probes:,} articles:\n")
+            print("| query | p50 ms | p99 ms | p99 ms with normalizing and signing | same cluster as exact |")
+            print("|---|---|---|---|---|")
+            for mode, m in modes.items():
+                print(f"| {mode} | {m['p50']:.2f} | {m['p99']:.2f} | {m['p99_whole']:.2f} | {m['same']:.1%} |")
     return 0
 
 

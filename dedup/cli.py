@@ -24,7 +24,7 @@ from rich.text import Text
 from .index import Index, IndexSettingsError
 from .engines import ENGINES, executor_for
 from .io import Fields, InputError, ReadStats, atomic_path, read_batches, read_documents
-from .model import Match
+from .model import Document, Match
 from .pipeline import Deduplicator, DuplicateIdError, Result, Settings, find_clusters, passthrough
 from .report import explain as explain_document
 from .stages import Plan, read_rows, run_stages
@@ -366,21 +366,21 @@ def _open_index(db: str, workers: int | None = 1, **options: object) -> Index:
 
 
 def _indexed(db: str, paths: tuple[Path, ...], id_field: str, text_field: str, on_error: str, skip_bad: bool,
-             errors_file: Path | None, workers: int | None, quiet: bool, batch: int, store: bool) -> tuple[list[Match], ReadStats]:
-    """Add (or query) the documents under ``paths`` in batches, with a progress display.
-    An explicit ``--embedded`` must agree with the index's own setting."""
+             errors_file: Path | None, workers: int | None, quiet: bool, batch: int,
+             operation: Callable[[Index], Callable[[list[Document]], list[Match]]]) -> tuple[list[Match], ReadStats]:
+    """Add or query (``operation`` of the index) the documents under ``paths`` in batches,
+    with a progress display. An explicit ``--embedded`` must agree with the index's own setting."""
     stats = ReadStats()
     matches: list[Match] = []
     ctx = click.get_current_context()
     explicit = ctx.get_parameter_source("embedded") is click.core.ParameterSource.COMMANDLINE
     target = _open_index(db, workers, **({"embedded": ctx.params["embedded"]} if explicit else {}))
-    operation = target.add if store else target.query
     try:
         with _StageProgress(quiet) as progress:
             target.load(progress)  # the stored documents' band keys, computed from their texts
             docs = progress.counted(_reader(paths, id_field, text_field, on_error, skip_bad, stats))
             for chunk in iter(lambda: list(itertools.islice(docs, batch)), []):
-                matches.extend(operation(chunk))
+                matches.extend(operation(target)(chunk))
     except (InputError, DuplicateIdError) as err:
         raise click.ClickException(str(err)) from None
     finally:
@@ -416,7 +416,7 @@ def index_add(db: str, paths: tuple[Path, ...], output: Path | None, id_field: s
     stored whole or not at all.
     """
     matches, stats = _indexed(db, paths, id_field, text_field, on_error, skip_bad, errors_file, workers, quiet,
-                              batch, store=True)
+                              batch, lambda target: target.add)
     _write_matches(matches, output, "jsonl" if output else None)
     click.echo(_match_summary(matches, stats, "stored or found"), err=True)
 
@@ -426,12 +426,15 @@ def index_add(db: str, paths: tuple[Path, ...], output: Path | None, id_field: s
 @_input_options
 @_BATCH
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@click.option("--quick", is_flag=True,
+              help="Answer from the stored clusters as they are, without re-clustering around each document "
+                   "(Index.query(exact=False)): a few milliseconds whatever the size of the clusters.")
 def index_query(db: str, paths: tuple[Path, ...], output: Path | None, id_field: str, text_field: str, on_error: str,
                 skip_bad: bool, errors_file: Path | None, embedded: str, workers: int | None, quiet: bool,
-                batch: int, fmt: str) -> None:
+                batch: int, fmt: str, quick: bool) -> None:
     """Say, for each document under PATHS, which stored story it copies (nothing is stored)."""
     matches, stats = _indexed(db, paths, id_field, text_field, on_error, skip_bad, errors_file, workers, quiet,
-                              batch, store=False)
+                              batch, lambda target: functools.partial(target.query, exact=not quick))
     _write_matches(matches, output, fmt)
     click.echo(_match_summary(matches, stats, "queried"), err=True)
 

@@ -211,7 +211,7 @@ def _scores_against(piece: _Piece, center: int, shingles: ShingleSets, threshold
     return scored, score_pairs(shingles, pairs, common, thresholds.min_specific)
 
 
-def _alone(position: int, shingles: ShingleSets) -> Group:
+def alone(position: int, shingles: ShingleSets) -> Group:
     """The group of a document without a verified copy."""
     one = np.ones(1)
     return Group(position, np.array([position]), Scores(np.array([shingles.sizes[position]]), one, one, one),
@@ -244,7 +244,7 @@ def _pair_groups(pairs: np.ndarray, shingles: ShingleSets, thresholds: Threshold
             groups.append(Group(canonical, against[[own, other], 1], scores.take([own, other]), reason))
         else:
             groups += [Group(canonical, against[[own], 1], scores.take([own]), reason),
-                       _alone(int(against[other, 1]), shingles)]
+                       alone(int(against[other, 1]), shingles)]
     return groups
 
 
@@ -275,14 +275,14 @@ def cluster(
     while pending:
         members, own_edges, own_weights = pending.pop()
         if members.size == 1:
-            groups.append(_alone(int(members[0]), shingles))
+            groups.append(alone(int(members[0]), shingles))
             continue
         piece = _Piece(members, own_edges, own_weights, shingles)
         while piece.alive.any():
             groups.append(_cut(piece, shingles, thresholds, provenance, common))
             pending.extend(piece.split())
             if np.count_nonzero(piece.alive) == 1:
-                groups.append(_alone(int(piece.positions[piece.alive][0]), shingles))
+                groups.append(alone(int(piece.positions[piece.alive][0]), shingles))
                 break
     groups.sort(key=lambda g: (-g.members.size, provenance.order_key(g.canonical)))
     return groups

@@ -139,6 +139,41 @@ def test_query_answers_without_storing(location, seed_docs) -> None:
     assert index.stats()["documents"] == before
 
 
+def test_a_quick_query_joins_the_stored_cluster_whose_canonical_it_verifies_against(location, seed_docs) -> None:
+    index = Index(location)
+    added = {m.doc_id: m for m in index.add(seed_docs[:2])}
+    body = dedup.strip(seed_docs[0].text).body
+    copies = [Document("head", body[: len(body) * 2 // 3]), Document("tail", body[len(body) // 3 :])]
+    fresh = Document("fresh", seed_docs[3].text)
+    quick = {m.doc_id: m for m in index.query(copies + [fresh], exact=False)}
+    for copy in copies:  # each alone a copy of the stored canonical that reshapes nothing: the exact answer
+        assert quick[copy.id] == index.query([copy])[0]
+        assert quick[copy.id].cluster_id == added[seed_docs[0].id].cluster_id
+        assert quick[copy.id].canonical_id == seed_docs[0].id and quick[copy.id].evidence is not None
+    assert quick["fresh"].cluster_id is None and quick["fresh"].is_new_cluster
+    assert quick["fresh"].canonical_id == "fresh"
+    assert index.stats()["documents"] == len(added)
+
+
+def test_quick_queries_answer_from_the_stored_canonicals(location, corpus) -> None:
+    index = Index(location)
+    index.add(corpus[1::2])
+    canonical = {c["cluster_id"]: c["canonical_id"] for c in index.clusters()}
+    probes = corpus[0::2]
+    exact = index.query(probes)
+    quick = index.query(probes, exact=False)
+    assert [m.doc_id for m in quick] == [m.doc_id for m in exact]  # every document, embedded ones too
+    placed = [m for m in quick if m.cluster_id is not None]
+    assert placed
+    for m in placed:
+        assert m.canonical_id == canonical[m.cluster_id] and not m.is_new_cluster
+        assert m.similarity == max(m.evidence.jaccard, m.evidence.containment)
+    for e, q in zip(exact, quick):
+        if e.cluster_id is not None and (e.cluster_id, e.canonical_id) == (q.cluster_id, q.canonical_id):
+            assert q.similarity == e.similarity and q.evidence == e.evidence
+    assert sum(e.cluster_id == q.cluster_id for e, q in zip(exact, quick)) >= 0.9 * len(quick)
+
+
 def test_cluster_ids_are_stable_and_the_canonical_follows_the_most_complete_copy(location, seed_docs) -> None:
     seed = seed_docs[3]
     half = Document("half", seed.text[: len(seed.text) // 2])
@@ -255,6 +290,8 @@ def test_cli_add_query_stats_export(tmp_path, seed_docs) -> None:
     rows = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows[0]["doc_id"] == "copy" and rows[0]["canonical_id"] == seed_docs[1].id
     assert rows[0]["evidence"]["jaccard"] == 1.0
+    quick = run(main, ["index", "query", db, str(copy), "-q", "--quick", "--format", "jsonl"])
+    assert quick.exit_code == 0 and [json.loads(line) for line in quick.stdout.splitlines()] == rows
     stats = json.loads(run(main, ["index", "stats", db]).output)
     assert stats["documents"] == 8 and stats["settings"]["ngram"] == 3
     exported = run(main, ["index", "export", db, "-o", str(tmp_path / "c.jsonl")])

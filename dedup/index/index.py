@@ -24,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from ..candidates import BandRows
-from ..cluster import Provenance
+from ..cluster import Group, Provenance, alone
 from ..collection import collector_paused
 from ..differs import KeyTexts
 from ..lsh import distinct, locate
@@ -44,7 +44,7 @@ from ..pipeline import (
     to_cluster,
 )
 from ..shingle import ShingleSets, segment_positions, shingle_keys
-from ..verify import verify
+from ..verify import accepts, score_pairs, verify
 from .bandtable import BandTable, combine
 from .store import IndexSettingsError, KeyCodec, NewDoc, Store, StoredDoc
 
@@ -195,15 +195,27 @@ class Index:
         return self._in_order(docs, batch, {**known, **matches})
 
     @collector_paused()
-    def query(self, documents: Iterable[Document] | Batch) -> list[Match]:
+    def query(self, documents: Iterable[Document] | Batch, exact: bool = True) -> list[Match]:
         """Where ``documents`` would go, without storing them. A document that would open
-        a new cluster gets ``cluster_id=None``."""
+        a new cluster gets ``cluster_id=None``.
+
+        ``exact=False`` answers from the stored clusters as they are, without re-clustering
+        the neighbourhood: each document joins, among the clusters of the stored documents
+        its band keys find, the one whose canonical it verifies against most closely (or
+        none); the documents are answered each on its own, not grouped with one another.
+        That is :meth:`add`'s placement unless the document would reshape the clusters
+        around it (link two of them, become a canonical, split one), and its cost does not
+        grow with the size of the clusters it lands in."""
         docs, batch = self._fresh(documents)
         with self.store.reading():
             self._sync()
             known = self._known([d.id for d in docs])
-            area = self._neighbourhood(batch.without(set(known)), [])
-            ids = self._cluster_ids(area)
+            fresh = batch.without(set(known))
+            if exact:
+                area = self._neighbourhood(fresh, [])
+                ids = self._cluster_ids(area)
+            else:
+                area, ids = self._nearest(fresh)
         matches = self._matches(area, ids, [i is None for i in ids], range(len(area.batch.docs)))
         return self._in_order(docs, batch, {**known, **matches})
 
@@ -330,16 +342,60 @@ class Index:
         grouping = group_signed(shingles, rows, provenance, self.settings, flags=flags)
         return _Neighbourhood(batch, stored, grouping, docs, batch.keys + [d.key for d in stored])
 
-    def _verified_hits(self, area: _Area, frontier: list[int], inside: set[int]) -> list[int]:
-        """Positions (in ``area``) of the stored documents outside ``inside`` that verify
-        against one of the ``frontier`` positions."""
+    def _nearest(self, batch: Batch) -> tuple[_Neighbourhood, list[int | None]]:
+        """:meth:`query` with ``exact=False``: a group per document of ``batch``, of the
+        canonical it verifies against most closely among those of the clusters its band keys
+        find, and itself (or of itself alone); and the stored cluster of each group (None
+        for one alone). Only the canonicals are fetched and signed."""
+        area = _Area(self, batch)
+        n = len(batch.docs)
+        owner, found = self._candidates(area, list(range(n)))
+        canonical = self.store.canonicals(distinct(found).tolist())  # removed rows are left out
+        where = area.fetch(sorted(set(canonical.values())))
+        heads = np.array([where.get(canonical.get(r, -1), -1) for r in found.tolist()], dtype=np.int64)
+        pairs = np.unique(np.stack([owner, heads], axis=1), axis=0).reshape(-1, 2)
+        pairs = pairs[pairs[:, 1] >= 0]
+        shingles, flags = area.joined()
+        sizes = shingles.sizes
+        scores = score_pairs(shingles, pairs, flags, self.settings.min_specific)
+        fits = accepts(self.settings.thresholds, sizes[pairs[:, 0]], sizes[pairs[:, 1]], scores)
+        rank = [(-similarity, area.stored[head - n].cluster) for similarity, head in
+                zip(np.maximum(scores.jaccard, scores.containment).tolist(), pairs[:, 1].tolist())]
+        best: dict[int, int] = {}  # document -> its pair: the most similar canonical, the lowest cluster id on a tie
+        for k in np.flatnonzero(fits).tolist():
+            q = int(pairs[k, 0])
+            if q not in best or rank[k] < rank[best[q]]:
+                best[q] = k
+        heads = [int(pairs[best[q], 1]) for q in sorted(best)]
+        star = np.array([[h, p] for h, q in zip(heads, sorted(best)) for p in (h, q)], dtype=np.int64).reshape(-1, 2)
+        scored = score_pairs(shingles, star, flags, self.settings.min_specific)  # the canonical's own row first
+        groups = [Group(h, star[2 * i : 2 * i + 2, 1], scored.take([2 * i, 2 * i + 1]), "stored canonical")
+                  for i, h in enumerate(heads)]
+        ids: list[int | None] = [area.stored[h - n].cluster for h in heads]
+        groups += [alone(q, shingles) for q in range(n) if q not in best]
+        ids += [None] * (len(groups) - len(ids))
+        stored = area.stored
+        docs = batch.docs + [Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {})
+                             for d in stored]
+        grouping = Grouping(groups, shingles, shingles.words >= self.settings.min_words, len(pairs), len(best))
+        return _Neighbourhood(batch, stored, grouping, docs, batch.keys + [d.key for d in stored]), ids
+
+    def _candidates(self, area: _Area, frontier: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The stored rows the band keys of the ``frontier`` positions find, and for each
+        the position that found it (an entry per band that matched)."""
         bands = [area.bands[p] for p in frontier]
         sizes = [len(b) for b in bands]
         if not sum(sizes):
-            return []
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         rows = np.vstack(bands)
         owner = np.repeat(np.repeat(np.asarray(frontier, dtype=np.int64), sizes), rows.shape[1])
         at, found = self._table.lookup(combine(rows), self.settings.max_bucket)
+        return owner[at], found
+
+    def _verified_hits(self, area: _Area, frontier: list[int], inside: set[int]) -> list[int]:
+        """Positions (in ``area``) of the stored documents outside ``inside`` that verify
+        against one of the ``frontier`` positions."""
+        owner, found = self._candidates(area, frontier)
         rows_found = distinct(found)
         fetched = area.fetch(rows_found.tolist())  # removed rows are not returned
         position = np.array([fetched.get(r, -1) for r in rows_found.tolist()], dtype=np.int64)
@@ -349,7 +405,7 @@ class Index:
         if not keep.any():
             return []
         width = len(area.keys)
-        codes = distinct(owner[at][keep] * width + where[keep])  # each (frontier, stored) pair once
+        codes = distinct(owner[keep] * width + where[keep])  # each (frontier, stored) pair once
         pairs = np.stack([codes // width, codes % width], axis=1)
         shingles, flags = area.joined()
         edges, _ = verify(shingles, pairs, self.settings.thresholds, flags)

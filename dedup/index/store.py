@@ -167,6 +167,9 @@ class Store(Protocol):
     def members(self, clusters: Sequence[int]) -> list[int]:
         """The rows of every document in ``clusters``."""
 
+    def canonicals(self, rows: Sequence[int]) -> dict[int, int]:
+        """The canonical row of the cluster of each of the stored documents among ``rows``."""
+
     def df(self, buckets: np.ndarray) -> np.ndarray:
         """Document-frequency counters at ``buckets``."""
 
