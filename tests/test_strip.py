@@ -9,8 +9,9 @@ import regex as re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.boilerplate import reconstruct, strip
-from dedup.boilerplate.lines import classify, count_words_many, split_lines
+from dedup import Document
+from dedup.boilerplate import reconstruct, strip, strip_many
+from dedup.boilerplate.lines import classify, count_words_many, split_lines, split_lines_many
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).resolve().parent / "fixtures" / "strip"
@@ -522,3 +523,11 @@ def _regex_word_count(s: str) -> int:
 @settings(max_examples=200, deadline=None)
 def test_compiled_word_counts_equal_the_regex_definition(strings: list[str]) -> None:
     assert count_words_many(strings).tolist() == [_regex_word_count(s) for s in strings]
+
+
+def test_strip_many_keeps_each_document_its_own_lines_around_empty_ones() -> None:
+    texts = ["", "عنوان الخبر\nنص الخبر الأول هنا.\nالمصدر: واس", "", "\n", "Title\nBody without a final newline.",
+             "last\n"]
+    assert split_lines_many(texts) == [split_lines(t) for t in texts]
+    docs = [Document(f"d{i}", t) for i, t in enumerate(texts)]
+    assert strip_many(docs) == [strip(t, doc_id=f"d{i}") for i, t in enumerate(texts)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re as stdlib_re  # faster than regex on a long literal alternation
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Sequence
 
 import numpy as np
@@ -212,42 +213,41 @@ def make_line(i: int, text: str, s: str, start: int, stop: int, key: str, words:
     if not s:
         return Line(i, start, start + len(text), stop, text, "", 0, False, False, False, False, "")
     t = s.rstrip(_CLOSERS)
-    last = t[-1] if t else ""
+    last = t[-1:]
     term = last in TERMINAL
     cont = last in CONTINUE
-    bullet = (s[0] in _BULLET_FIRST or s[0].isdigit()) and bool(BULLET.match(s))
+    bullet = (s[0] in _BULLET_FIRST or s[0].isdigit()) and BULLET.match(s) is not None
     prose = (((term or cont) and words >= 8) or (words >= 30 and _PUNCT.search(s) is not None)) and not _menu(s, words)
     return Line(i, start, start + len(text), stop, text, s, words, term, cont, bullet, prose, key)
 
 
-def _spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The lines of ``text``, and ``(start, end with the newline)`` of each."""
+def _lines(text: str) -> tuple[list[str], list[int]]:
+    """The lines of ``text``, and where each starts (one more entry: where a line after the
+    last would start)."""
     parts = text.split("\n")
     if not parts[-1]:
         parts.pop()  # a final newline ends the last line: no empty line after it
-    spans = []
-    pos, n = 0, len(text)
-    for part in parts:
-        end = pos + len(part)
-        spans.append((pos, min(end + 1, n)))
-        pos = end + 1
-    return parts, spans
+    return parts, [0, *accumulate(len(part) + 1 for part in parts)]
 
 
 def split_lines_many(texts: Sequence[str]) -> list[list[Line]]:
     """The lines of each of ``texts`` with their features. The keys and word counts of all
     their lines come from one pass of the compiled normalizer (per-call overhead is most of
     the cost for one short article)."""
-    lines, spans = zip(*map(_spans, texts)) if texts else ((), ())
+    lines, starts = zip(*map(_lines, texts)) if texts else ((), ())
     raw = [line for own in lines for line in own]
     stripped = [r.strip() for r in raw]
     keys = norm_keys([s[:KEY_CHARS] for s in stripped])
     words = count_words_many(stripped).tolist()
     out, at = [], 0
-    for sp in spans:
-        out.append([make_line(i, raw[at + i], stripped[at + i], a, c, keys[at + i], words[at + i])
-                    for i, (a, c) in enumerate(sp)])
-        at += len(sp)
+    for text, own in zip(texts, starts):
+        stops = own[1:]
+        if stops:
+            stops[-1] = min(stops[-1], len(text))  # the last line may end without a newline
+        k = len(stops)
+        out.append(list(map(make_line, range(k), raw[at : at + k], stripped[at : at + k], own, stops,
+                            keys[at : at + k], words[at : at + k])))
+        at += k
     return out
 
 
