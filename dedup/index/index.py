@@ -8,7 +8,9 @@ and, to a fixed point, the clusters those clusters' members verify against — w
 the same code as a batch run (:func:`dedup.pipeline.group_signed`). So adding a
 corpus in daily slices gives the partition one batch run gives (see the
 documentation for where the two can differ). Cluster ids stay stable: each new
-group keeps the id most of its stored members had.
+group keeps the id most of its stored members had. ``Index.query`` answers the same
+without storing, or, with ``exact=False``, from the stored clusters as they are: against
+the canonicals of the clusters the band keys find, nothing re-clustered.
 """
 
 from __future__ import annotations
