@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Container, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -97,14 +98,23 @@ class Batch:
 
 @dataclass(frozen=True)
 class _Neighbourhood:
-    """What one placement re-clustered: the batch (positions ``0..n-1``), then the
-    stored documents it touched, and the grouping of all of them."""
+    """What one placement grouped: the batch (positions ``0..n-1``), then the stored
+    documents it touched, and the grouping of all of them."""
 
     batch: Batch
     stored: list[StoredDoc]
     grouping: Grouping
-    docs: list[Document]
-    keys: list[str]
+
+    @cached_property
+    def docs(self) -> list[Document]:
+        """The document at each position (a stored one stands in without its text)."""
+        return self.batch.docs + [Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {})
+                                  for d in self.stored]
+
+    @cached_property
+    def keys(self) -> list[str]:
+        """The normalized key at each position."""
+        return self.batch.keys + [d.key for d in self.stored]
 
 
 class Index:
@@ -332,17 +342,13 @@ class Index:
             inside.update(frontier)
         kept = sorted((p for p in inside if p >= n), key=lambda p: area.stored[p - n].row)
         stored = [area.stored[p - n] for p in kept]
-        docs = batch.docs + [
-            Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {}) for d in stored
-        ]
         provenance = Provenance(
             dates=[document_date(d) for d in batch.docs] + [d.date for d in stored],
             removed=np.array(batch.removed + [d.removed for d in stored], dtype=np.int64),
-            ids=[d.id for d in docs],
+            ids=[d.id for d in batch.docs] + [d.id for d in stored],
         )
         shingles, flags, rows = area.take(np.arange(n).tolist() + kept)
-        grouping = group_signed(shingles, rows, provenance, self.settings, flags=flags)
-        return _Neighbourhood(batch, stored, grouping, docs, batch.keys + [d.key for d in stored])
+        return _Neighbourhood(batch, stored, group_signed(shingles, rows, provenance, self.settings, flags=flags))
 
     def _nearest(self, batch: Batch) -> tuple[_Neighbourhood, list[int | None]]:
         """:meth:`query` with ``exact=False``: a group per document of ``batch``, of the
@@ -351,6 +357,23 @@ class Index:
         for one alone). Only the canonicals are fetched and signed."""
         area = _Area(self, batch)
         n = len(batch.docs)
+        closest = self._closest_canonicals(area, n)
+        shingles, flags = area.joined()
+        star = np.array([[head, p] for q, head in closest for p in (head, q)], dtype=np.int64).reshape(-1, 2)
+        scored = score_pairs(shingles, star, flags, self.settings.min_specific)  # each canonical's own row first
+        groups = [Group(head, star[2 * i : 2 * i + 2, 1], scored.take([2 * i, 2 * i + 1]), "stored canonical")
+                  for i, (_, head) in enumerate(closest)]
+        ids: list[int | None] = [area.stored[head - n].cluster for _, head in closest]
+        placed = {q for q, _ in closest}
+        groups += [alone(q, shingles) for q in range(n) if q not in placed]
+        ids += [None] * (len(groups) - len(ids))
+        comparable = shingles.words >= self.settings.min_words
+        return _Neighbourhood(batch, area.stored, Grouping(groups, shingles, comparable, len(star), len(closest))), ids
+
+    def _closest_canonicals(self, area: _Area, n: int) -> list[tuple[int, int]]:
+        """``(document, canonical)`` positions in ``area``: for each of the first ``n``
+        positions that verifies against one, the canonical of a cluster of a stored document
+        its band keys find that it is most similar to (the lowest cluster id on a tie)."""
         owner, found = self._candidates(area, list(range(n)))
         canonical = self.store.canonicals(distinct(found).tolist())  # removed rows are left out
         where = area.fetch(sorted(set(canonical.values())))
@@ -358,29 +381,14 @@ class Index:
         pairs = np.unique(np.stack([owner, heads], axis=1), axis=0).reshape(-1, 2)
         pairs = pairs[pairs[:, 1] >= 0]
         shingles, flags = area.joined()
-        sizes = shingles.sizes
         scores = score_pairs(shingles, pairs, flags, self.settings.min_specific)
-        fits = accepts(self.settings.thresholds, sizes[pairs[:, 0]], sizes[pairs[:, 1]], scores)
-        rank = [(-similarity, area.stored[head - n].cluster) for similarity, head in
-                zip(np.maximum(scores.jaccard, scores.containment).tolist(), pairs[:, 1].tolist())]
-        best: dict[int, int] = {}  # document -> its pair: the most similar canonical, the lowest cluster id on a tie
+        fits = accepts(self.settings.thresholds, shingles.sizes[pairs[:, 0]], shingles.sizes[pairs[:, 1]], scores)
+        best: dict[int, tuple[float, int, int]] = {}  # document -> (-similarity, cluster, canonical)
         for k in np.flatnonzero(fits).tolist():
-            q = int(pairs[k, 0])
-            if q not in best or rank[k] < rank[best[q]]:
-                best[q] = k
-        heads = [int(pairs[best[q], 1]) for q in sorted(best)]
-        star = np.array([[h, p] for h, q in zip(heads, sorted(best)) for p in (h, q)], dtype=np.int64).reshape(-1, 2)
-        scored = score_pairs(shingles, star, flags, self.settings.min_specific)  # the canonical's own row first
-        groups = [Group(h, star[2 * i : 2 * i + 2, 1], scored.take([2 * i, 2 * i + 1]), "stored canonical")
-                  for i, h in enumerate(heads)]
-        ids: list[int | None] = [area.stored[h - n].cluster for h in heads]
-        groups += [alone(q, shingles) for q in range(n) if q not in best]
-        ids += [None] * (len(groups) - len(ids))
-        stored = area.stored
-        docs = batch.docs + [Document(d.id, "", date=d.date, meta={"parent_id": d.parent} if d.parent else {})
-                             for d in stored]
-        grouping = Grouping(groups, shingles, shingles.words >= self.settings.min_words, len(pairs), len(best))
-        return _Neighbourhood(batch, stored, grouping, docs, batch.keys + [d.key for d in stored]), ids
+            q, head = int(pairs[k, 0]), int(pairs[k, 1])
+            rank = (-max(float(scores.jaccard[k]), float(scores.containment[k])), area.stored[head - n].cluster, head)
+            best[q] = min(best.get(q, rank), rank)
+        return [(q, best[q][2]) for q in sorted(best)]
 
     def _candidates(self, area: _Area, frontier: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """The stored rows the band keys of the ``frontier`` positions find, and for each
