@@ -198,7 +198,7 @@ def main() -> int:
             start = time.perf_counter()
             path = args.index or Path(tmp) / "fill.sqlite"
             modes = latency(path, args.fill, args.probes, args.batch)
-            print(f"\nquery latency, one new article against {args.fill:,} stored (SQLite; filled or opened in "
+            print(f"\nquery latency, one new article against {args.fill:,} stored (SQLite; filled or opened, and queried, in "
                   f"{time.perf_counter() - start:.0f} s), {args.probes:,} articles:\n")
             print("| query | p50 ms | p99 ms | p99 ms with normalizing and signing | same cluster as exact |")
             print("|---|---|---|---|---|")

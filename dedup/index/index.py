@@ -375,11 +375,14 @@ class Index:
         positions that verifies against one, the canonical of a cluster of a stored document
         its band keys find that it is most similar to (the lowest cluster id on a tie)."""
         owner, found = self._candidates(area, list(range(n)))
-        canonical = self.store.canonicals(distinct(found).tolist())  # removed rows are left out
+        rows = distinct(found)
+        canonical = self.store.canonicals(rows.tolist())  # removed rows are left out
         where = area.fetch(sorted(set(canonical.values())))
-        heads = np.array([where.get(canonical.get(r, -1), -1) for r in found.tolist()], dtype=np.int64)
-        pairs = np.unique(np.stack([owner, heads], axis=1), axis=0).reshape(-1, 2)
-        pairs = pairs[pairs[:, 1] >= 0]
+        head_of = np.array([where.get(canonical.get(r, -1), -1) for r in rows.tolist()], dtype=np.int64)
+        heads = head_of[np.searchsorted(rows, found)]
+        width = len(area.keys)
+        codes = distinct(owner[heads >= 0] * width + heads[heads >= 0])  # each (document, canonical) pair once
+        pairs = np.stack([codes // width, codes % width], axis=1)
         shingles, flags = area.joined()
         scores = score_pairs(shingles, pairs, flags, self.settings.min_specific)
         fits = accepts(self.settings.thresholds, shingles.sizes[pairs[:, 0]], shingles.sizes[pairs[:, 1]], scores)
