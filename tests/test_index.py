@@ -204,6 +204,20 @@ def test_a_new_process_computes_the_band_keys_the_writer_kept(location, seed_doc
     assert _table(reader) == _table(writer) and len(_table(reader)) > 0
 
 
+def test_a_loaded_sqlite_index_answers_without_reading_counters_again(tmp_path, seed_docs, monkeypatch) -> None:
+    path = tmp_path / "news.sqlite"
+    Index(path, df_bits=16).add(seed_docs[:3])
+    reader = Index(path)
+    reader.load()
+    pages = []
+    monkeypatch.setattr(reader.store, "_read_pages", lambda wanted: pages.append(wanted) or {})
+    assert reader.query(seed_docs[3:], exact=False) and reader.query(seed_docs[3:])
+    assert pages == []  # load read every page of counters; nobody wrote since
+    Index(path).add(seed_docs[3:4])  # another connection writes: the kept pages may be stale
+    reader.query(seed_docs[4:])
+    assert pages
+
+
 def test_adding_a_stored_id_again_changes_nothing(location, seed_docs) -> None:
     index = Index(location)
     first = index.add(seed_docs[:2])

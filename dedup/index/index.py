@@ -248,10 +248,14 @@ class Index:
 
     def load(self, progress: Progress | None = None) -> int:
         """Compute the band keys of the stored documents this process has not taken in yet
-        (every one, on a newly opened index), as the next operation would; ``progress``
-        is told how it advances (stage ``load``). Returns how many were taken in."""
+        (every one, on a newly opened index), as the next operation would, and read the
+        document-frequency counters (SQLite keeps them until another process writes), which
+        operations would otherwise read a page at a time; ``progress`` is told how it
+        advances (stage ``load``). Returns how many documents were taken in."""
         with self.store.reading():
-            return self._sync(progress)
+            taken = self._sync(progress)
+            self.store.keep_counters(1 << self.df_bits)
+            return taken
 
     def stats(self) -> dict[str, object]:
         """Counts (documents, clusters, duplicates, largest cluster), bytes, and the settings."""

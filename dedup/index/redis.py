@@ -143,6 +143,9 @@ class RedisStore(PagedCounters):
         heads = dict(zip(named, self.db.hmget(self._k("clusters"), named)))
         return {r: int(heads[c].split()[0]) for r, c in clusters.items() if heads[c] is not None}
 
+    def keep_counters(self, buckets: int) -> None:
+        """Nothing: counters are read again by every operation (other processes write them)."""
+
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         found = {}
         for lo in range(0, len(pages), _CHUNK):

@@ -173,6 +173,9 @@ class Store(Protocol):
     def df(self, buckets: np.ndarray) -> np.ndarray:
         """Document-frequency counters at ``buckets``."""
 
+    def keep_counters(self, buckets: int) -> None:
+        """Read all ``buckets`` counters now, when the store keeps them between operations."""
+
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
         """Add ``delta`` to the counters at ``buckets`` (one per entry)."""
 
