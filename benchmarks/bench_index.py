@@ -115,8 +115,8 @@ def latency(path: Path, fill: int, probes: int, batch: int) -> dict[str, dict[st
     ready = [fresh.prepare([d]) for d in singles]
     fresh.load()
     found: dict[str, dict[str, list]] = {mode: {"ms": [], "whole": [], "clusters": []} for mode in ("exact", "quick")}
-    for d, one in zip(singles, ready):
-        for mode, exact in (("exact", True), ("quick", False)):
+    for mode, exact in (("exact", True), ("quick", False)):  # each mode as a stream of its own queries
+        for d, one in zip(singles, ready):
             start = time.perf_counter()
             matches = fresh.query(one, exact=exact)
             found[mode]["ms"].append((time.perf_counter() - start) * 1000)
