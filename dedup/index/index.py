@@ -384,9 +384,7 @@ class Index:
         where = area.fetch(sorted(set(canonical.values())))
         head_of = np.array([where.get(canonical.get(r, -1), -1) for r in rows.tolist()], dtype=np.int64)
         heads = head_of[np.searchsorted(rows, found)]
-        width = len(area.keys)
-        codes = distinct(owner[heads >= 0] * width + heads[heads >= 0])  # each (document, canonical) pair once
-        pairs = np.stack([codes // width, codes % width], axis=1)
+        pairs = _distinct_pairs(owner[heads >= 0], heads[heads >= 0], len(area.keys))
         shingles, flags = area.joined()
         scores = score_pairs(shingles, pairs, flags, self.settings.min_specific)
         fits = accepts(self.settings.thresholds, shingles.sizes[pairs[:, 0]], shingles.sizes[pairs[:, 1]], scores)
@@ -421,9 +419,7 @@ class Index:
         keep[keep] = ~np.isin(where[keep], list(inside))
         if not keep.any():
             return []
-        width = len(area.keys)
-        codes = distinct(owner[keep] * width + where[keep])  # each (frontier, stored) pair once
-        pairs = np.stack([codes // width, codes % width], axis=1)
+        pairs = _distinct_pairs(owner[keep], where[keep], len(area.keys))
         shingles, flags = area.joined()
         edges, _ = verify(shingles, pairs, self.settings.thresholds, flags)
         return distinct(edges[:, 1]).tolist()
@@ -503,6 +499,12 @@ class Index:
             if d.id not in order:
                 order[d.id] = order[d.meta["parent_id"]]
         return sorted((matches[i] for i in order), key=lambda m: order[m.doc_id])
+
+
+def _distinct_pairs(first: np.ndarray, second: np.ndarray, width: int) -> np.ndarray:
+    """The distinct pairs ``(first[i], second[i])`` of positions below ``width``, sorted."""
+    codes = distinct(first * width + second)
+    return np.stack([codes // width, codes % width], axis=1)
 
 
 def _packed(batch: Batch) -> dict[str, bytes]:
