@@ -382,8 +382,7 @@ class Index:
         rows = distinct(found)
         canonical = self.store.canonicals(rows.tolist())  # removed rows are left out
         where = area.fetch(sorted(set(canonical.values())))
-        head_of = np.array([where.get(canonical.get(r, -1), -1) for r in rows.tolist()], dtype=np.int64)
-        heads = head_of[np.searchsorted(rows, found)]
+        heads = _mapped(found, rows, {r: where.get(c, -1) for r, c in canonical.items()})
         pairs = _distinct_pairs(owner[heads >= 0], heads[heads >= 0], len(area.keys))
         shingles, flags = area.joined()
         scores = score_pairs(shingles, pairs, flags, self.settings.min_specific)
@@ -411,10 +410,8 @@ class Index:
         """Positions (in ``area``) of the stored documents outside ``inside`` that verify
         against one of the ``frontier`` positions."""
         owner, found = self._candidates(area, frontier)
-        rows_found = distinct(found)
-        fetched = area.fetch(rows_found.tolist())  # removed rows are not returned
-        position = np.array([fetched.get(r, -1) for r in rows_found.tolist()], dtype=np.int64)
-        where = position[np.searchsorted(rows_found, found)]
+        rows = distinct(found)
+        where = _mapped(found, rows, area.fetch(rows.tolist()))  # removed rows are not fetched
         keep = where >= 0
         keep[keep] = ~np.isin(where[keep], list(inside))
         if not keep.any():
@@ -499,6 +496,13 @@ class Index:
             if d.id not in order:
                 order[d.id] = order[d.meta["parent_id"]]
         return sorted((matches[i] for i in order), key=lambda m: order[m.doc_id])
+
+
+def _mapped(values: np.ndarray, keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    """``mapping`` of each of ``values`` (-1 where it has none), looked up once per
+    distinct value: ``keys`` are the distinct ``values``, ascending."""
+    mapped = np.array([mapping.get(k, -1) for k in keys.tolist()], dtype=np.int64)
+    return mapped[np.searchsorted(keys, values)]
 
 
 def _distinct_pairs(first: np.ndarray, second: np.ndarray, width: int) -> np.ndarray:

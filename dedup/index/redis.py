@@ -144,7 +144,7 @@ class RedisStore(PagedCounters):
         return {r: int(heads[c].split()[0]) for r, c in clusters.items() if heads[c] is not None}
 
     def keep_counters(self, buckets: int) -> None:
-        """Nothing: counters are read again by every operation (other processes write them)."""
+        """Nothing: every operation forgets the counters it read (other processes write them)."""
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         found = {}

@@ -15,9 +15,7 @@ from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
 
-import numpy as np
-
-from .store import DF_PAGE_BITS, KeyCodec, NewDoc, PagedCounters, StoredDoc
+from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -130,10 +128,6 @@ class SQLiteStore(PagedCounters):
         """The canonical row of the cluster of each of the stored documents among ``rows``."""
         query = f"SELECT d.row, c.canonical FROM docs d JOIN clusters c ON c.id = d.cluster WHERE d.row IN {_IN}"
         return dict(self.db.execute(query, (json.dumps([int(r) for r in rows]),)))
-
-    def keep_counters(self, buckets: int) -> None:
-        """Read all ``buckets`` counters now (kept until another connection writes)."""
-        self._keep(np.arange(max(1, buckets >> DF_PAGE_BITS)))
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(pages),))

@@ -120,6 +120,10 @@ class PagedCounters:
         self._keep(np.unique(buckets >> DF_PAGE_BITS))
         return self._counts[buckets].astype(np.int64)
 
+    def keep_counters(self, buckets: int) -> None:
+        """Read all ``buckets`` counters now (kept until the backend forgets them)."""
+        self._keep(np.arange(max(1, buckets >> DF_PAGE_BITS)))
+
     def add_df(self, buckets: np.ndarray, delta: int) -> None:
         """Add ``delta`` to the counters at ``buckets`` (once per entry), held within
         ``0..DF_MAX``. A counter at ``DF_MAX`` no longer moves: it may stand for more
