@@ -165,7 +165,7 @@ def test_cli_run_writes_rows_and_accounts_for_every_document(tmp_path) -> None:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_report_leaves_nothing_partial(corpus, tmp_path, stop) -> None:
     source = tmp_path / "docs.jsonl"
-    copies = [Document(f"{d.id}/{k}", d.text) for k in range(80) for d in corpus]  # long enough to stop midway
+    copies = [Document(f"{d.id}/{k}", d.text) for k in range(320) for d in corpus]  # a run of several times the 2 s wait
     _write_jsonl(source, copies)
     rows = tmp_path / "rows.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -182,13 +182,13 @@ def test_a_stopped_report_leaves_nothing_partial(corpus, tmp_path, stop) -> None
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_staged_run_cleans_up_and_resumes(corpus, tmp_path, stop) -> None:
     source = tmp_path / "docs.jsonl"
-    _write_jsonl(source, [Document(f"{d.id}/{k}", d.text) for k in range(30) for d in corpus])
+    _write_jsonl(source, [Document(f"{d.id}/{k}", d.text) for k in range(60) for d in corpus])  # still signing when found
     command = [sys.executable, "-m", "dedup.cli", "run", str(source), "-q", "--shard-docs", "20", "--workers", "1"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     folder = tmp_path / "run"
     child = subprocess.Popen(command + ["--folder", str(folder)], env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not list(folder.glob("sign/rows-*")) and time.monotonic() < deadline:  # stop it while it signs
+    while not list(folder.glob("sign/docs-*")) and time.monotonic() < deadline:  # stop it while it signs
         time.sleep(0.05)
     child.send_signal(stop)
     _, err = child.communicate(timeout=120)
