@@ -401,22 +401,26 @@ def _match_summary(matches: list[Match], stats: ReadStats, verb: str) -> str:
 _BATCH = click.option("--batch", type=click.IntRange(1), default=1000, show_default=True,
                       help="Documents per index transaction.")
 _DB = click.argument("db")
+_QUICK = click.option("--quick", is_flag=True,
+                      help="Place documents against the stored clusters as they are, without re-clustering around "
+                           "them (exact=False; see docs/index.md): fast whatever the size of the clusters they land in.")
 
 
 @index.command("add")
 @_DB
 @_input_options
 @_BATCH
+@_QUICK
 def index_add(db: str, paths: tuple[Path, ...], output: Path | None, id_field: str, text_field: str, on_error: str,
               skip_bad: bool, errors_file: Path | None, embedded: str, workers: int | None, quiet: bool,
-              batch: int) -> None:
+              batch: int, quick: bool) -> None:
     """Add the documents under PATHS to the index DB; documents already stored are skipped.
 
     Re-running after an interruption continues where the index stopped: every batch is
     stored whole or not at all.
     """
     matches, stats = _indexed(db, paths, id_field, text_field, on_error, skip_bad, errors_file, workers, quiet,
-                              batch, lambda target: target.add)
+                              batch, lambda target: functools.partial(target.add, exact=not quick))
     _write_matches(matches, output, "jsonl" if output else None)
     click.echo(_match_summary(matches, stats, "stored or found"), err=True)
 
@@ -426,9 +430,7 @@ def index_add(db: str, paths: tuple[Path, ...], output: Path | None, id_field: s
 @_input_options
 @_BATCH
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
-@click.option("--quick", is_flag=True,
-              help="Answer from the stored clusters as they are, without re-clustering around each document "
-                   "(Index.query(exact=False)): a few milliseconds whatever the size of the clusters.")
+@_QUICK
 def index_query(db: str, paths: tuple[Path, ...], output: Path | None, id_field: str, text_field: str, on_error: str,
                 skip_bad: bool, errors_file: Path | None, embedded: str, workers: int | None, quiet: bool,
                 batch: int, fmt: str, quick: bool) -> None:

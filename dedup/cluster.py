@@ -53,6 +53,11 @@ class Provenance:
         """What breaks a tie that every other criterion leaves."""
         return self.ids[position] if self.ids is not None else position
 
+    def take(self, positions: Sequence[int]) -> Provenance:
+        """The facts of the documents at ``positions``, in that order."""
+        ids = None if self.ids is None else [self.ids[p] for p in positions]
+        return Provenance([self.dates[p] for p in positions], self.removed[list(positions)], ids)
+
 
 def components(n: int, edges: np.ndarray) -> np.ndarray:
     """Connected-component label (smallest member position) of every node."""
@@ -68,7 +73,7 @@ _NEAR = 0.002
 _SCORE_ALL = 64
 
 
-def _choose_canonical(positions: np.ndarray, coverage: np.ndarray, shingles: ShingleSets,
+def choose_canonical(positions: np.ndarray, coverage: np.ndarray, shingles: ShingleSets,
                       provenance: Provenance) -> tuple[int, str]:
     """The most complete copy, then the earliest dated, then the least stripped.
 
@@ -184,7 +189,7 @@ def _cut(piece: _Piece, shingles: ShingleSets, thresholds: Thresholds, provenanc
     """Cut the star of the piece's canonical out of it: the members that verify against
     the canonical and do not prefer a partner left outside the star."""
     rows, coverage = piece.leaders()
-    canonical, reason = _choose_canonical(piece.positions[rows], coverage, shingles, provenance)
+    canonical, reason = choose_canonical(piece.positions[rows], coverage, shingles, provenance)
     center = int(np.searchsorted(piece.positions, canonical))
     scored, scores = _scores_against(piece, center, shingles, thresholds, common)
     fits = accepts(thresholds, np.full(scored.size, piece.sizes[center]), piece.sizes[scored], scores)
@@ -218,21 +223,29 @@ def alone(position: int, shingles: ShingleSets) -> Group:
                  "no verified copy")
 
 
+def pair_canonicals(pairs: np.ndarray, shared: np.ndarray, shingles: ShingleSets,
+                    provenance: Provenance) -> list[tuple[int, str]]:
+    """The canonical of each cluster of two documents, ``pairs`` whose copies have ``shared``
+    shingles in common, and why (:func:`choose_canonical`). Of two copies each holds its own
+    shingles once and the shared ones twice, so the coverage of copy ``d`` is
+    ``(sizes[d] + shared) / (sizes[a] + sizes[b])``."""
+    sizes = shingles.sizes[pairs]
+    coverage = (sizes + np.asarray(shared)[:, None]) / sizes.sum(axis=1)[:, None]
+    return [choose_canonical(pair, cover, shingles, provenance) for pair, cover in zip(pairs, coverage)]
+
+
 def _pair_groups(pairs: np.ndarray, shingles: ShingleSets, thresholds: Thresholds, provenance: Provenance,
                  common: np.ndarray | None) -> list[Group]:
     """The groups of components of two documents, ``pairs`` (rows ascending), scored in one
     batch: what :func:`_cut` makes of each, the same groups, without building a piece.
 
-    Of two copies each holds its own shingles once and the shared ones twice, so the
-    coverage of copy ``d`` is ``(sizes[d] + shared) / (sizes[a] + sizes[b])``; the canonical
-    keeps the other copy when it verifies against it (no partner is left outside the star).
+    The canonical (:func:`pair_canonicals`) keeps the other copy when it verifies against it
+    (no partner is left outside the star).
     """
     if not pairs.size:
         return []
-    sizes = shingles.sizes[pairs]
     shared = score_pairs(shingles, pairs, common, thresholds.min_specific).shared
-    coverage = (sizes + shared[:, None]) / sizes.sum(axis=1)[:, None]
-    chosen = [_choose_canonical(pair, cover, shingles, provenance) for pair, cover in zip(pairs, coverage)]
+    chosen = pair_canonicals(pairs, shared, shingles, provenance)
     centers = np.array([canonical for canonical, _ in chosen], dtype=np.int64)
     against = np.stack([np.repeat(centers, 2), pairs.ravel()], axis=1)  # each canonical against both rows
     scores = score_pairs(shingles, against, common, thresholds.min_specific)

@@ -726,10 +726,16 @@ def _spread(values, target):
     """``values`` spread over ``2**bits`` buckets by their hash, each holding about
     ``target`` (equal values share a bucket; positions ascend within one): the positions
     and the values in bucket order, where each bucket starts, and the largest size."""
-    n = values.size
     bits = 0
-    while bits < 20 and (n >> bits) > target:
+    while bits < 20 and (values.size >> bits) > target:
         bits += 1
+    return _spread_over(values, bits)
+
+
+@njit(cache=True)
+def _spread_over(values, bits):
+    """:func:`_spread` over ``2**bits`` buckets."""
+    n = values.size
     starts = np.zeros((1 << bits) + 1, np.int64)
     bucket = np.empty(n, np.int64)
     for i in range(n):  # the top ``bits`` of the hash, in two shifts (a shift by 64 is undefined)
@@ -749,6 +755,36 @@ def _spread(values, target):
         spread[at] = values[i]
         fill[bucket[i]] += 1
     return positions, spread, starts, largest
+
+
+@njit(cache=True)
+def spread_values(values):
+    """``values`` spread by :func:`_spread` over buckets of a few thousand, for
+    :func:`counts_among`: the values in bucket order, where each bucket starts, and the
+    largest size."""
+    return _spread(values, 4096)[1:]
+
+
+@njit(cache=True)
+def counts_among(spread, starts, largest, queries):
+    """How many times each of ``queries`` occurs among the values :func:`spread_values`
+    spread: the queries are spread over the same buckets, and each bucket's values counted
+    in a small table that stays in cache."""
+    bits = 0
+    while (1 << bits) < starts.size - 1:
+        bits += 1
+    positions, asked, asked_starts, _ = _spread_over(queries, bits)
+    all_keys, all_counts = _hash_table(largest)
+    out = np.zeros(queries.size, np.int64)
+    for b in range(starts.size - 1):
+        keys, counts = _cleared(all_keys, all_counts, starts[b + 1] - starts[b])
+        for i in range(starts[b], starts[b + 1]):
+            counts[_insert(keys, counts, spread[i], 0)] += 1
+        for i in range(asked_starts[b], asked_starts[b + 1]):
+            found = counts[_slot(keys, counts, asked[i])]
+            if found > 0:
+                out[positions[i]] = found
+    return out
 
 
 @njit(cache=True)

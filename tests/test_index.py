@@ -165,8 +165,11 @@ def test_quick_queries_answer_from_the_stored_canonicals(location, corpus) -> No
     assert [m.doc_id for m in quick] == [m.doc_id for m in exact]  # every document, embedded ones too
     placed = [m for m in quick if m.cluster_id is not None]
     assert placed
+    joining = {m.cluster_id: set() for m in placed}
     for m in placed:
-        assert m.canonical_id == canonical[m.cluster_id] and not m.is_new_cluster
+        joining[m.cluster_id].add(m.doc_id)
+    for m in placed:  # the stored canonical, or a more complete copy joining its cluster
+        assert m.canonical_id in {canonical[m.cluster_id]} | joining[m.cluster_id] and not m.is_new_cluster
         assert m.similarity == max(m.evidence.jaccard, m.evidence.containment)
     for e, q in zip(exact, quick):
         if e.cluster_id is not None and (e.cluster_id, e.canonical_id) == (q.cluster_id, q.canonical_id):
@@ -185,6 +188,59 @@ def test_cluster_ids_are_stable_and_the_canonical_follows_the_most_complete_copy
     assert full.canonical_id == "full"
     clusters = {c["cluster_id"]: c for c in Index(location).clusters()}
     assert clusters[first.cluster_id]["canonical_id"] == "full"
+
+
+def _sizes_hold(index: Index) -> bool:
+    """Every stored cluster's size is its number of members, and the counts agree."""
+    clusters = list(index.clusters())
+    stats = index.stats()
+    return (all(c["size"] == len(c["members"]) for c in clusters) and len(clusters) == stats["clusters"]
+            and sum(c["size"] for c in clusters if c["size"] > 1) == stats["duplicates"])
+
+
+def test_a_quick_add_joins_the_stored_cluster_and_the_canonical_follows_the_more_complete_copy(location, seed_docs) -> None:
+    seed = seed_docs[3]
+    body = dedup.strip(seed.text).body
+    index = Index(location)
+    index.add(seed_docs[:2], exact=False)
+    first = index.add([Document("half", body[: len(body) // 2])], exact=False)[0]
+    assert first.is_new_cluster and first.canonical_id == "half"
+    full = Index(location).add([Document("full", seed.text)], exact=False)  # another process, another day
+    full = next(m for m in full if m.doc_id == "full")
+    assert (full.cluster_id, full.is_new_cluster, full.canonical_id) == (first.cluster_id, False, "full")
+    tail = index.add([Document("tail", body[len(body) // 3 :])], exact=False)[0]
+    assert (tail.cluster_id, tail.canonical_id) == (first.cluster_id, "full") and tail.evidence is not None
+    asked = index.query([Document("tail again", body[len(body) // 3 :])], exact=False)[0]
+    assert (asked.cluster_id, asked.canonical_id, asked.similarity) == (tail.cluster_id, "full", tail.similarity)
+    cluster = next(c for c in index.clusters() if c["cluster_id"] == first.cluster_id)
+    assert cluster["canonical_id"] == "full" and cluster["size"] == 3
+    similarity = {m["doc_id"]: m["similarity"] for m in cluster["members"]}
+    assert similarity["full"] == 1.0 and 0.45 <= similarity["half"] < 1.0  # now against the new canonical
+    assert _sizes_hold(index)
+
+
+def test_a_quick_add_clusters_new_stories_among_themselves(location, seed_docs) -> None:
+    index = Index(location)
+    index.add(seed_docs[:1], exact=False)
+    body = dedup.strip(seed_docs[3].text).body
+    copies = [Document("a", body), Document("b", body[: len(body) * 2 // 3]), Document("c", seed_docs[4].text)]
+    placed = {m.doc_id: m for m in index.add(copies, exact=False)}
+    assert placed["a"].cluster_id == placed["b"].cluster_id and placed["a"].is_new_cluster
+    assert placed["a"].canonical_id == "a" and placed["b"].similarity >= 0.45
+    assert placed["c"].cluster_id not in (None, placed["a"].cluster_id)
+    assert _sizes_hold(index)
+
+
+def test_quick_daily_slices_come_close_to_the_batch_partition(location, corpus, batch_partition) -> None:
+    index = Index(location)
+    for day in range(5):
+        index.add(corpus[day::5], exact=False)
+    pairs = [{(a, b) for group in partition for a in group for b in group if a < b}
+             for partition in (batch_partition, _index_partition(index))]
+    together = len(pairs[0] & pairs[1])
+    assert together >= 0.95 * len(pairs[0]) and together >= 0.95 * len(pairs[1])  # recall and precision of pairs
+    assert sorted(d for group in _index_partition(index) for d in group) == sorted(d for g in batch_partition for d in g)
+    assert _sizes_hold(index)
 
 
 def _table(index: Index) -> list[tuple[int, int]]:
@@ -306,6 +362,13 @@ def test_cli_add_query_stats_export(tmp_path, seed_docs) -> None:
     assert rows[0]["evidence"]["jaccard"] == 1.0
     quick = run(main, ["index", "query", db, str(copy), "-q", "--quick", "--format", "jsonl"])
     assert quick.exit_code == 0 and [json.loads(line) for line in quick.stdout.splitlines()] == rows
+    fast = str(tmp_path / "quick.sqlite")
+    assert run(main, ["index", "add", fast, seeds, "-q", "--quick"]).exit_code == 0
+    stored = run(main, ["index", "add", fast, str(copy), "-q", "--quick", "-o", str(tmp_path / "added.jsonl")])
+    assert stored.exit_code == 0, stored.output
+    assert "stored or found 2: already stored 0, copies of a stored story 2, new stories 0" in stored.output
+    placed = [json.loads(line) for line in (tmp_path / "added.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert placed[0]["doc_id"] == "copy" and placed[0]["canonical_id"] == seed_docs[1].id
     stats = json.loads(run(main, ["index", "stats", db]).output)
     assert stats["documents"] == 8 and stats["settings"]["ngram"] == 3
     exported = run(main, ["index", "export", db, "-o", str(tmp_path / "c.jsonl")])

@@ -26,11 +26,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
+from .. import kernels
 from ..candidates import BandRows
-from ..cluster import Group, Provenance, alone
+from ..cluster import Group, Provenance, alone, choose_canonical, pair_canonicals
 from ..collection import collector_paused
 from ..differs import KeyTexts
-from ..lsh import distinct, locate
+from ..lsh import distinct
 from ..minhash import MinHasher
 from ..model import Document, Match
 from ..normalize import NORMALIZER_VERSION
@@ -99,11 +100,13 @@ class Batch:
 @dataclass(frozen=True)
 class _Neighbourhood:
     """What one placement grouped: the batch (positions ``0..n-1``), then the stored
-    documents it touched, and the grouping of all of them."""
+    documents it touched, the grouping of all of them, and how many members of each stored
+    cluster it grouped were left out of it (the quick placement fetches only canonicals)."""
 
     batch: Batch
     stored: list[StoredDoc]
     grouping: Grouping
+    outside: dict[int, int] = dataclasses.field(default_factory=dict)  # stored cluster -> members left out
 
     @cached_property
     def docs(self) -> list[Document]:
@@ -190,11 +193,15 @@ class Index:
     # -- the public operations ------------------------------------------------------------
 
     @collector_paused()
-    def add(self, documents: Iterable[Document] | Batch) -> list[Match]:
+    def add(self, documents: Iterable[Document] | Batch, exact: bool = True) -> list[Match]:
         """Store ``documents`` and place each in a cluster; one :class:`Match` per document,
         embedded articles included, in input order. A document whose id is already stored
         is not prepared or stored again: its match says where it sits (its embedded
-        articles, stored with it, are not listed again)."""
+        articles, stored with it, are not listed again).
+
+        ``exact=False`` places them as :meth:`query` with ``exact=False`` answers, without
+        re-clustering the neighbourhood: its cost does not grow with the size of the clusters
+        documents land in, and daily slices no longer give the batch partition."""
         docs, batch = self._fresh(documents)
         with ThreadPoolExecutor(1) as packer, self.store.writing():
             # zstd lets other threads run: the texts are packed while the batch is placed
@@ -202,7 +209,7 @@ class Index:
             self._sync()
             known = self._known([d.id for d in docs])
             fresh = batch.without(set(known))
-            matches, rows = self._commit(self._neighbourhood(fresh, []), packed)
+            matches, rows = self._commit(self._neighbourhood(fresh, []) if exact else self._quick(fresh), packed)
         self._remember(rows, fresh.bands)
         return self._in_order(docs, batch, {**known, **matches})
 
@@ -213,21 +220,18 @@ class Index:
 
         ``exact=False`` answers from the stored clusters as they are, without re-clustering
         the neighbourhood: each document joins, among the clusters of the stored documents
-        its band keys find, the one whose canonical it verifies against most closely (or
-        none); the documents are answered each on its own, not grouped with one another.
-        That is :meth:`add`'s placement unless the document would reshape the clusters
-        around it (link two of them, become a canonical, split one), and its cost does not
-        grow with the size of the clusters it lands in."""
+        its band keys find, the one whose canonical it verifies against most closely, and
+        becomes its canonical when it is the more complete of the two; the documents that
+        join none are clustered among themselves. That is the exact placement unless a
+        document would reshape the clusters around it (link two of them, split one, move
+        members), and its cost does not grow with the size of the clusters it lands in."""
         docs, batch = self._fresh(documents)
         with self.store.reading():
             self._sync()
             known = self._known([d.id for d in docs])
             fresh = batch.without(set(known))
-            if exact:
-                area = self._neighbourhood(fresh, [])
-                ids = self._cluster_ids(area)
-            else:
-                area, ids = self._nearest(fresh)
+            area = self._neighbourhood(fresh, []) if exact else self._quick(fresh)
+        ids = self._cluster_ids(area)
         matches = self._matches(area, ids, [i is None for i in ids], range(len(area.batch.docs)))
         return self._in_order(docs, batch, {**known, **matches})
 
@@ -346,53 +350,81 @@ class Index:
             inside.update(frontier)
         kept = sorted((p for p in inside if p >= n), key=lambda p: area.stored[p - n].row)
         stored = [area.stored[p - n] for p in kept]
-        provenance = Provenance(
-            dates=[document_date(d) for d in batch.docs] + [d.date for d in stored],
-            removed=np.array(batch.removed + [d.removed for d in stored], dtype=np.int64),
-            ids=[d.id for d in batch.docs] + [d.id for d in stored],
-        )
         shingles, flags, rows = area.take(np.arange(n).tolist() + kept)
-        return _Neighbourhood(batch, stored, group_signed(shingles, rows, provenance, self.settings, flags=flags))
+        grouping = group_signed(shingles, rows, _provenance(batch, stored), self.settings, flags=flags)
+        return _Neighbourhood(batch, stored, grouping)
 
-    def _nearest(self, batch: Batch) -> tuple[_Neighbourhood, list[int | None]]:
-        """:meth:`query` with ``exact=False``: a group per document of ``batch``, of the
-        canonical it verifies against most closely among those of the clusters its band keys
-        find, and itself (or of itself alone); and the stored cluster of each group (None
-        for one alone). Only the canonicals are fetched and signed."""
-        area = _Area(self, batch)
+    def _quick(self, batch: Batch) -> _Neighbourhood:
+        """The quick placement (``exact=False``) of ``batch``: a group per stored cluster its
+        documents join (see :meth:`_closest_canonicals`), its canonical the more complete of
+        the stored canonical and each document joining it (:func:`pair_canonicals`; of several
+        more complete ones, the one :func:`choose_canonical` picks), and the documents that
+        join none clustered among themselves. Only the canonicals are fetched, and only
+        shingled."""
+        area = _Area(self, batch, signed=False)
         n = len(batch.docs)
-        closest = self._closest_canonicals(area, n)
+        pairs, shared, sizes = self._closest_canonicals(area, n)
         shingles, flags = area.joined()
-        star = np.array([[head, p] for q, head in closest for p in (head, q)], dtype=np.int64).reshape(-1, 2)
-        scored = score_pairs(shingles, star, flags, self.settings.min_specific)  # each canonical's own row first
-        groups = [Group(head, star[2 * i : 2 * i + 2, 1], scored.take([2 * i, 2 * i + 1]), "stored canonical")
-                  for i, (_, head) in enumerate(closest)]
-        ids: list[int | None] = [area.stored[head - n].cluster for _, head in closest]
-        placed = {q for q, _ in closest}
-        groups += [alone(q, shingles) for q in range(n) if q not in placed]
-        ids += [None] * (len(groups) - len(ids))
+        provenance = _provenance(batch, area.stored)
+        joining: dict[int, list[int]] = {}  # stored canonical -> the documents joining it
+        wins: dict[int, list[tuple[int, float, str]]] = {}  # -> those more complete: (document, coverage, why)
+        chosen = pair_canonicals(pairs, shared, shingles, provenance)
+        for (head, q), common, (canonical, reason) in zip(pairs.tolist(), shared.tolist(), chosen):
+            joining.setdefault(head, []).append(q)
+            if canonical == q:
+                cover = (shingles.sizes[q] + common) / (shingles.sizes[q] + shingles.sizes[head])
+                wins.setdefault(head, []).append((q, cover, reason))
+        centres, reasons, members = [], [], []
+        for head, qs in joining.items():
+            centre, reason = head, "stored canonical"
+            if len(wins.get(head, ())) == 1:
+                centre, _, reason = wins[head][0]
+            elif head in wins:
+                found, cover, _ = zip(*wins[head])
+                centre, reason = choose_canonical(np.array(found), np.array(cover), shingles, provenance)
+            centres.append(centre)
+            reasons.append(reason)
+            members.append([centre] + [p for p in [head, *qs] if p != centre])
+        star = np.array([[c, p] for c, own in zip(centres, members) for p in own], dtype=np.int64).reshape(-1, 2)
+        scores = score_pairs(shingles, star, flags, self.settings.min_specific)
+        bounds = np.cumsum([0] + [len(own) for own in members]).tolist()
+        groups = [Group(c, star[lo:hi, 1], scores.take(np.arange(lo, hi)), reason)
+                  for c, reason, lo, hi in zip(centres, reasons, bounds, bounds[1:])]
+        groups += self._among_themselves(area, np.setdiff1d(np.arange(n), pairs[:, 1]), provenance)
+        outside = {area.stored[head - n].cluster: sizes[head] - 1 for head in joining}
         comparable = shingles.words >= self.settings.min_words
-        return _Neighbourhood(batch, area.stored, Grouping(groups, shingles, comparable, len(star), len(closest))), ids
+        return _Neighbourhood(batch, area.stored, Grouping(groups, shingles, comparable, len(pairs), len(pairs)), outside)
 
-    def _closest_canonicals(self, area: _Area, n: int) -> list[tuple[int, int]]:
-        """``(document, canonical)`` positions in ``area``: for each of the first ``n``
+    def _among_themselves(self, area: _Area, positions: np.ndarray, provenance: Provenance) -> list[Group]:
+        """The groups of the batch ``positions`` clustered among themselves as a batch run would."""
+        if positions.size < 2:
+            return [alone(int(p), area.joined()[0]) for p in positions]
+        shingles, flags, rows = area.take(positions.tolist())
+        grouping = group_signed(shingles, rows, provenance.take(positions.tolist()), self.settings, flags=flags)
+        return [Group(int(positions[g.canonical]), positions[g.members], g.scores, g.reason) for g in grouping.groups]
+
+    def _closest_canonicals(self, area: _Area, n: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+        """``(canonical, document)`` position pairs in ``area``: for each of the first ``n``
         positions that verifies against one, the canonical of a cluster of a stored document
-        its band keys find that it is most similar to (the lowest cluster id on a tie)."""
+        its band keys find that it is most similar to (the lowest cluster id on a tie); the
+        shingles each pair shares; and the size of each canonical's cluster, by position."""
         owner, found = self._candidates(area, list(range(n)))
         rows = distinct(found)
         canonical = self.store.canonicals(rows.tolist())  # removed rows are left out
-        where = area.fetch(sorted(set(canonical.values())))
-        heads = _mapped(found, rows, {r: where.get(c, -1) for r, c in canonical.items()})
+        where = area.fetch(sorted({c for c, _ in canonical.values()}))
+        sizes = {where[c]: size for c, size in canonical.values() if c in where}
+        heads = _mapped(found, rows, {r: where.get(c, -1) for r, (c, _) in canonical.items()})
         pairs = _distinct_pairs(owner[heads >= 0], heads[heads >= 0], len(area.keys))
         shingles, flags = area.joined()
         scores = score_pairs(shingles, pairs, flags, self.settings.min_specific)
         fits = accepts(self.settings.thresholds, shingles.sizes[pairs[:, 0]], shingles.sizes[pairs[:, 1]], scores)
-        best: dict[int, tuple[float, int, int]] = {}  # document -> (-similarity, cluster, canonical)
+        best: dict[int, tuple[float, int, int, int]] = {}  # document -> (-similarity, cluster, canonical, pair)
         for k in np.flatnonzero(fits).tolist():
             q, head = int(pairs[k, 0]), int(pairs[k, 1])
-            rank = (-max(float(scores.jaccard[k]), float(scores.containment[k])), area.stored[head - n].cluster, head)
+            rank = (-max(float(scores.jaccard[k]), float(scores.containment[k])), area.stored[head - n].cluster, head, k)
             best[q] = min(best.get(q, rank), rank)
-        return [(q, best[q][2]) for q in sorted(best)]
+        chosen = np.array([best[q][3] for q in sorted(best)], dtype=np.int64)
+        return pairs[chosen][:, ::-1], scores.shared[chosen], sizes
 
     def _candidates(self, area: _Area, frontier: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """The stored rows the band keys of the ``frontier`` positions find, and for each
@@ -472,11 +504,12 @@ class Index:
                    parent=d.meta.get("parent_id"))
             for d, r in zip(batch.docs, batch.removed)
         ])
-        row_of = {d.id: row for d, row in zip(batch.docs, rows)} | {d.id: d.row for d in area.stored}
-        self.store.assign({d.row: (placed[d.id].cluster_id, placed[d.id].similarity) for d in area.stored})
-        sizes = Counter(m.cluster_id for m in placed.values())
+        stored = [d for d in area.stored if d.id in placed]  # the quick placement fetches some it does not group
+        row_of = {d.id: row for d, row in zip(batch.docs, rows)} | {d.id: d.row for d in stored}
+        self.store.assign({d.row: (placed[d.id].cluster_id, placed[d.id].similarity) for d in stored})
+        sizes = Counter(m.cluster_id for m in placed.values()) + Counter(area.outside)
         self.store.put_clusters({m.cluster_id: (row_of[m.canonical_id], sizes[m.cluster_id]) for m in placed.values()})
-        self.store.drop_clusters(sorted(({d.cluster for d in area.stored} | set(dropped)) - set(ids)))
+        self.store.drop_clusters(sorted(({d.cluster for d in stored} | set(dropped)) - set(ids)))
         if batch.docs:
             self.store.add_df(self._buckets(batch.shingles), 1)
         batch_ids = {d.id for d in batch.docs}
@@ -496,6 +529,15 @@ class Index:
             if d.id not in order:
                 order[d.id] = order[d.meta["parent_id"]]
         return sorted((matches[i] for i in order), key=lambda m: order[m.doc_id])
+
+
+def _provenance(batch: Batch, stored: list[StoredDoc]) -> Provenance:
+    """The canonical choice's facts of the documents of ``batch``, then of ``stored``."""
+    return Provenance(
+        dates=[document_date(d) for d in batch.docs] + [d.date for d in stored],
+        removed=np.array(batch.removed + [d.removed for d in stored], dtype=np.int64),
+        ids=[d.id for d in batch.docs] + [d.id for d in stored],
+    )
 
 
 def _mapped(values: np.ndarray, keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
@@ -531,13 +573,17 @@ def _lead_bands(rows: BandRows, n: int) -> list[np.ndarray]:
     return np.split(keys[order], np.searchsorted(owners[order], np.arange(1, n)))
 
 
+_NO_BANDS = np.zeros((0, 0), dtype=np.uint32)
+
+
 class _Area:
     """The documents one operation looks at: the batch (positions ``0..n-1``), then each
     stored document when it is first fetched, with its shingle set, common-shingle flags
-    and band rows, each computed once."""
+    and, when ``signed``, band rows, each computed once."""
 
-    def __init__(self, index: Index, batch: Batch) -> None:
+    def __init__(self, index: Index, batch: Batch, signed: bool = True) -> None:
         self.index = index
+        self.signed = signed
         self.keys = list(batch.keys)
         self.bands = list(batch.bands)
         self.stored: list[StoredDoc] = []  # position len(batch) + k
@@ -558,10 +604,15 @@ class _Area:
         """Take in stored ``docs`` (those not in yet); the positions of all of them."""
         fresh = list({d.row: d for d in docs if d.row not in self._position}.values())
         if fresh:
-            sets, rows = sign_keys([d.key for d in fresh], self.index.settings, self.index.hasher)
+            keys = [d.key for d in fresh]
+            if self.signed:
+                sets, rows = sign_keys(keys, self.index.settings, self.index.hasher)
+                self._rows.append((rows, len(fresh)))
+                lead_bands = _lead_bands(rows, len(fresh))
+            else:  # positions without band rows are never looked up or re-clustered
+                sets, lead_bands = shingle_keys(keys, self.index.settings.ngram), [_NO_BANDS] * len(fresh)
             self._parts.append((sets, self._common(sets)))
-            self._rows.append((rows, len(fresh)))
-            for d, bands in zip(fresh, _lead_bands(rows, len(fresh))):
+            for d, bands in zip(fresh, lead_bands):
                 self._position[d.row] = len(self.keys)
                 self.keys.append(d.key)
                 self.bands.append(bands)
@@ -585,14 +636,15 @@ class _Area:
 
 class _Common:
     """Which shingles are common (in more than ``common_df`` documents): the stored
-    counters plus the batch's own documents. The counts of the batch's shingles are
-    looked up once (``batch``: the batch's flags); those of stored neighbours as they come."""
+    counters plus the batch's own documents. The batch's shingles are spread by hash once
+    (:func:`dedup.kernels.spread_values`); the flags of the batch (``batch``) and of stored
+    neighbours, as they come, count their shingles among them
+    (:func:`dedup.kernels.counts_among`)."""
 
     def __init__(self, index: Index, batch: ShingleSets) -> None:
         self.index = index
-        self.values, inverse, counts = np.unique(batch.values, return_inverse=True, return_counts=True)
-        self.df = self._stored(self.values) + counts
-        self.batch = self.df[inverse] > index.settings.common_df
+        self._spread = kernels.spread_values(batch.values)
+        self.batch = self(batch)
 
     def _stored(self, values: np.ndarray) -> np.ndarray:
         buckets = (values >> np.uint64(64 - self.index.df_bits)).astype(np.int64)
@@ -600,11 +652,5 @@ class _Common:
 
     def __call__(self, shingles: ShingleSets) -> np.ndarray:
         values = shingles.values
-        df = np.zeros(values.size, dtype=np.int64)
-        known = np.zeros(values.size, dtype=bool)
-        if self.values.size:
-            at = np.minimum(locate(self.values, values), self.values.size - 1)
-            known = self.values[at] == values
-            df[known] = self.df[at[known]]
-        df[~known] = self._stored(values[~known])
+        df = self._stored(values) + kernels.counts_among(*self._spread, values)
         return df > self.index.settings.common_df

@@ -132,16 +132,17 @@ class RedisStore(PagedCounters):
         rows = {int(r) for members in pipe.execute() for r in members}
         return sorted(rows - self._deleted)
 
-    def canonicals(self, rows: Sequence[int]) -> dict[int, int]:
-        """The canonical row of the cluster of each of the stored documents among ``rows``."""
+    def canonicals(self, rows: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """``row -> (canonical row, size)`` of the cluster of each stored document among ``rows``."""
         rows = [r for r in rows if r not in self._deleted]
         if not rows:
             return {}
         places = self.db.hmget(self._k("place"), rows)
         clusters = {r: int(p.split()[0]) for r, p in zip(rows, places) if p is not None}
         named = sorted(set(clusters.values()))
-        heads = dict(zip(named, self.db.hmget(self._k("clusters"), named)))
-        return {r: int(heads[c].split()[0]) for r, c in clusters.items() if heads[c] is not None}
+        heads = {c: tuple(map(int, v.split())) for c, v in zip(named, self.db.hmget(self._k("clusters"), named))
+                 if v is not None}
+        return {r: heads[c] for r, c in clusters.items() if c in heads}
 
     def keep_counters(self, buckets: int) -> None:
         """Nothing: every operation forgets the counters it read (other processes write them)."""

@@ -124,10 +124,10 @@ class SQLiteStore(PagedCounters):
         query = f"SELECT row FROM docs WHERE cluster IN {_IN} ORDER BY row"
         return [r for (r,) in self.db.execute(query, (json.dumps([int(c) for c in clusters]),))]
 
-    def canonicals(self, rows: Sequence[int]) -> dict[int, int]:
-        """The canonical row of the cluster of each of the stored documents among ``rows``."""
-        query = f"SELECT d.row, c.canonical FROM docs d JOIN clusters c ON c.id = d.cluster WHERE d.row IN {_IN}"
-        return dict(self.db.execute(query, (json.dumps([int(r) for r in rows]),)))
+    def canonicals(self, rows: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """``row -> (canonical row, size)`` of the cluster of each stored document among ``rows``."""
+        query = f"SELECT d.row, c.canonical, c.size FROM docs d JOIN clusters c ON c.id = d.cluster WHERE d.row IN {_IN}"
+        return {r: (c, n) for r, c, n in self.db.execute(query, (json.dumps([int(r) for r in rows]),))}
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(pages),))

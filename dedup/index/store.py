@@ -117,7 +117,7 @@ class PagedCounters:
 
     def df(self, buckets: np.ndarray) -> np.ndarray:
         """Document-frequency counters at ``buckets``."""
-        self._keep(np.unique(buckets >> DF_PAGE_BITS))
+        self._keep(_distinct(buckets >> DF_PAGE_BITS)[0])
         return self._counts[buckets].astype(np.int64)
 
     def keep_counters(self, buckets: int) -> None:
@@ -130,14 +130,26 @@ class PagedCounters:
         documents than it can count."""
         if not buckets.size:
             return
-        at, times = np.unique(buckets, return_counts=True)
-        pages = np.unique(at >> DF_PAGE_BITS)
+        at, times = _distinct(buckets)
+        pages = _distinct(at >> DF_PAGE_BITS)[0]
         self._keep(pages)
         before = self._counts[at].astype(np.int64)
         after = np.clip(before + delta * times, 0, DF_MAX)
         self._counts[at] = np.where(before >= DF_MAX, DF_MAX, after)
         self._write_pages({page: self._counts[page << DF_PAGE_BITS : (page + 1) << DF_PAGE_BITS].tobytes()
                            for page in pages.tolist()})
+
+
+def _distinct(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``small`` (non-negative integers, at most the number of
+    counters), ascending, and how many times each occurs: counted in one pass over a table
+    as long as the largest (a batch holds millions of entries, the counters a few million),
+    or sorted when they are far fewer than that."""
+    if small.size * 64 < int(small.max(initial=0)):
+        return np.unique(small, return_counts=True)
+    times = np.bincount(small)
+    at = np.flatnonzero(times)
+    return at, times[at]
 
 
 class Store(Protocol):
@@ -171,8 +183,9 @@ class Store(Protocol):
     def members(self, clusters: Sequence[int]) -> list[int]:
         """The rows of every document in ``clusters``."""
 
-    def canonicals(self, rows: Sequence[int]) -> dict[int, int]:
-        """The canonical row of the cluster of each of the stored documents among ``rows``."""
+    def canonicals(self, rows: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """``row -> (canonical row, size)`` of the cluster of each of the stored documents
+        among ``rows``."""
 
     def df(self, buckets: np.ndarray) -> np.ndarray:
         """Document-frequency counters at ``buckets``."""
