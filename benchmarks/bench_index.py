@@ -70,7 +70,7 @@ def pair_agreement(one: Index, other: Index) -> tuple[float, float]:
     pairs = [{(a, b) for c in index.clusters() for a in (m["doc_id"] for m in c["members"])
               for b in (m["doc_id"] for m in c["members"]) if a < b} for index in (one, other)]
     both = len(pairs[0] & pairs[1])
-    return both / max(1, len(pairs[0])), both / max(1, len(pairs[1]))
+    return tuple(both / len(own) if own else 1.0 for own in pairs)  # no pairs: nothing to disagree on
 
 
 def datasketch_redis(port: int, added: list[Document], queried: list[Document], index: Index) -> float:

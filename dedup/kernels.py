@@ -758,6 +758,37 @@ def _spread_over(values, bits):
 
 
 @njit(cache=True)
+def equal_spans(table, ordered, limit):
+    """Where the entries equal to each of the ascending ``ordered`` keys start in the
+    ascending ``table``, and how many there are (at most ``limit``). Each search gallops
+    from where the one before ended, so sorted keys walk the table once."""
+    n = table.size
+    starts = np.empty(ordered.size, np.int64)
+    counts = np.zeros(ordered.size, np.int64)
+    at = 0
+    for i in range(ordered.size):
+        key = ordered[i]
+        if at < n and table[at] < key:  # the first entry >= key lies past ``at``: gallop, then halve
+            bound = 1
+            while at + bound < n and table[at + bound] < key:
+                bound *= 2
+            lo, hi = at + bound // 2 + 1, min(at + bound, n)
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if table[mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            at = lo
+        starts[i] = at
+        c = 0
+        while c < limit and at + c < n and table[at + c] == key:
+            c += 1
+        counts[i] = c
+    return starts, counts
+
+
+@njit(cache=True)
 def spread_values(values):
     """``values`` spread by :func:`_spread` over buckets of a few thousand, for
     :func:`counts_among`: the values in bucket order, where each bucket starts, and the

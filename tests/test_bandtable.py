@@ -39,3 +39,18 @@ def test_a_bucket_proposes_its_earliest_owners_up_to_the_limit() -> None:
         table.add(np.array([row]), np.array([[9, 9]], dtype=np.uint32))
     _, found = table.lookup(combine(np.array([[9, 9]], dtype=np.uint32))[:1], limit=2)
     assert found.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_equal_spans_are_what_two_sorted_searches_give(seed: int) -> None:
+    from dedup import kernels
+
+    rng = np.random.default_rng(seed)
+    table = np.sort(rng.integers(0, 5000, int(rng.integers(0, 3000))).astype(np.uint64))
+    ordered = np.sort(np.concatenate([rng.integers(0, 5100, 400), [0, 4999, 5099]]).astype(np.uint64))
+    limit = int(rng.integers(1, 4))
+    starts, counts = kernels.equal_spans(table, ordered, limit)
+    lo = np.searchsorted(table, ordered, side="left")
+    hi = np.minimum(np.searchsorted(table, ordered, side="right"), lo + limit)
+    assert (counts == hi - lo).all()
+    assert (starts[counts > 0] == lo[counts > 0]).all()

@@ -2,13 +2,15 @@
 
 Keys are ``band << 32 | key`` (the low 32 bits of each band key), held in a few
 sorted arrays: new documents land in a small array, and arrays are merged when
-there are too many, as in a log-structured merge tree. A lookup is one
-``searchsorted`` per array for the whole batch of query keys.
+there are too many, as in a log-structured merge tree. A lookup walks each array once
+with the whole batch of query keys, sorted (:func:`dedup.kernels.equal_spans`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .. import kernels
 
 _U64 = np.uint64
 _MAX_RUNS = 6  # sorted arrays kept before they are merged into one
@@ -65,9 +67,7 @@ class BandTable:
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]  # searched in sorted order: the table is walked, not hit at random
         for table, owners in zip(self._keys, self._owners):
-            lo = np.searchsorted(table, ordered, side="left")
-            hi = np.minimum(np.searchsorted(table, ordered, side="right"), lo + limit)
-            counts = hi - lo
+            lo, counts = kernels.equal_spans(table, ordered, limit)
             query = np.repeat(order, counts)
             at = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
             found_q.append(query)

@@ -356,16 +356,26 @@ class Index:
 
     def _quick(self, batch: Batch) -> _Neighbourhood:
         """The quick placement (``exact=False``) of ``batch``: a group per stored cluster its
-        documents join (see :meth:`_closest_canonicals`), its canonical the more complete of
-        the stored canonical and each document joining it (:func:`pair_canonicals`; of several
-        more complete ones, the one :func:`choose_canonical` picks), and the documents that
-        join none clustered among themselves. Only the canonicals are fetched, and only
-        shingled."""
+        documents join (:meth:`_joined`), and the documents that join none clustered among
+        themselves. Only the canonicals are fetched, and only shingled."""
         area = _Area(self, batch, signed=False)
         n = len(batch.docs)
         pairs, shared, sizes = self._closest_canonicals(area, n)
-        shingles, flags = area.joined()
         provenance = _provenance(batch, area.stored)
+        groups = self._joined(area, pairs, shared, provenance)
+        groups += self._among_themselves(area, np.setdiff1d(np.arange(n), pairs[:, 1]), provenance)
+        outside = {area.stored[head - n].cluster: sizes[head] - 1 for head in set(pairs[:, 0].tolist())}
+        shingles = area.joined()[0]
+        comparable = shingles.words >= self.settings.min_words
+        return _Neighbourhood(batch, area.stored, Grouping(groups, shingles, comparable, len(pairs), len(pairs)), outside)
+
+    def _joined(self, area: _Area, pairs: np.ndarray, shared: np.ndarray, provenance: Provenance) -> list[Group]:
+        """A group per stored canonical of ``pairs`` (``(canonical, document)``, sharing
+        ``shared`` shingles): the canonical and the documents joining it, each scored against
+        the group's canonical, which is the stored one unless a document joining it is the more
+        complete of the two (:func:`pair_canonicals`; of several such, the one
+        :func:`choose_canonical` picks among them)."""
+        shingles, flags = area.joined()
         joining: dict[int, list[int]] = {}  # stored canonical -> the documents joining it
         wins: dict[int, list[tuple[int, float, str]]] = {}  # -> those more complete: (document, coverage, why)
         chosen = pair_canonicals(pairs, shared, shingles, provenance)
@@ -388,12 +398,8 @@ class Index:
         star = np.array([[c, p] for c, own in zip(centres, members) for p in own], dtype=np.int64).reshape(-1, 2)
         scores = score_pairs(shingles, star, flags, self.settings.min_specific)
         bounds = np.cumsum([0] + [len(own) for own in members]).tolist()
-        groups = [Group(c, star[lo:hi, 1], scores.take(np.arange(lo, hi)), reason)
-                  for c, reason, lo, hi in zip(centres, reasons, bounds, bounds[1:])]
-        groups += self._among_themselves(area, np.setdiff1d(np.arange(n), pairs[:, 1]), provenance)
-        outside = {area.stored[head - n].cluster: sizes[head] - 1 for head in joining}
-        comparable = shingles.words >= self.settings.min_words
-        return _Neighbourhood(batch, area.stored, Grouping(groups, shingles, comparable, len(pairs), len(pairs)), outside)
+        return [Group(c, star[lo:hi, 1], scores.take(np.arange(lo, hi)), reason)
+                for c, reason, lo, hi in zip(centres, reasons, bounds, bounds[1:])]
 
     def _among_themselves(self, area: _Area, positions: np.ndarray, provenance: Provenance) -> list[Group]:
         """The groups of the batch ``positions`` clustered among themselves as a batch run would."""
