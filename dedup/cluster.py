@@ -74,7 +74,7 @@ _SCORE_ALL = 64
 
 
 def choose_canonical(positions: np.ndarray, coverage: np.ndarray, shingles: ShingleSets,
-                      provenance: Provenance) -> tuple[int, str]:
+                     provenance: Provenance) -> tuple[int, str]:
     """The most complete copy, then the earliest dated, then the least stripped.
 
     Completeness is the share of the cluster's shingles a copy holds, each

@@ -140,14 +140,13 @@ class PagedCounters:
                            for page in pages.tolist()})
 
 
-def _distinct(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of ``small`` (non-negative integers, at most the number of
-    counters), ascending, and how many times each occurs: counted in one pass over a table
-    as long as the largest (a batch holds millions of entries, the counters a few million),
-    or sorted when they are far fewer than that."""
-    if small.size * 64 < int(small.max(initial=0)):
-        return np.unique(small, return_counts=True)
-    times = np.bincount(small)
+def _distinct(buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``buckets`` (counter or page numbers), ascending, and how many times
+    each occurs: counted in one pass over a table as long as the largest (a batch holds
+    millions of entries, the counters a few million), or sorted when they are far fewer."""
+    if buckets.size * 64 < int(buckets.max(initial=0)):
+        return np.unique(buckets, return_counts=True)
+    times = np.bincount(buckets)
     at = np.flatnonzero(times)
     return at, times[at]
 
