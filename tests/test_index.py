@@ -283,6 +283,23 @@ def test_adding_a_stored_id_again_changes_nothing(location, seed_docs) -> None:
     assert index.stats()["documents"] == stats["documents"]
 
 
+def test_a_quick_add_of_stored_ids_gives_their_stored_place(location, seed_docs) -> None:
+    index = Index(location)
+    body = dedup.strip(seed_docs[3].text).body
+    first = index.add(seed_docs[:2] + [Document("half", body[: len(body) // 2]), Document("full", body)], exact=False)
+    stats = index.stats()
+    again = index.add(seed_docs[:2] + [Document("half", "not read again"), Document("full", body)], exact=False)
+    stored = {c["cluster_id"]: c for c in index.clusters()}
+    assert [m.doc_id for m in again] == [m.doc_id for m in first if not m.parent_id]
+    for m in again:
+        member = next(x for x in stored[m.cluster_id]["members"] if x["doc_id"] == m.doc_id)
+        assert m.already_stored and m.evidence is None and not m.is_new_cluster
+        assert (m.canonical_id, m.similarity) == (stored[m.cluster_id]["canonical_id"], member["similarity"])
+    assert [m.cluster_id for m in again] == [m.cluster_id for m in first if not m.parent_id]
+    assert index.stats()["documents"] == stats["documents"]
+    assert [m.doc_id for m in index.query([Document("full", body)], exact=False) if m.already_stored] == ["full"]
+
+
 def test_remove_takes_documents_out_and_reclusters(location, seed_docs) -> None:
     seed = seed_docs[0]
     index = Index(location)

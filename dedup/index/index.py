@@ -201,13 +201,14 @@ class Index:
 
         ``exact=False`` places them as :meth:`query` with ``exact=False`` answers, without
         re-clustering the neighbourhood: its cost does not grow with the size of the clusters
-        documents land in, and daily slices no longer give the batch partition."""
+        documents land in, and daily slices no longer give the batch partition. Documents
+        already stored then get their place as stored, without evidence."""
         docs, batch = self._fresh(documents)
         with ThreadPoolExecutor(1) as packer, self.store.writing():
             # zstd lets other threads run: the texts are packed while the batch is placed
             packed = packer.submit(_packed, batch)
             self._sync()
-            known = self._known([d.id for d in docs])
+            known = self._known([d.id for d in docs], exact)
             fresh = batch.without(set(known))
             matches, rows = self._commit(self._neighbourhood(fresh, []) if exact else self._quick(fresh), packed)
         self._remember(rows, fresh.bands)
@@ -224,11 +225,12 @@ class Index:
         becomes its canonical when it is the more complete of the two; the documents that
         join none are clustered among themselves. That is the exact placement unless a
         document would reshape the clusters around it (link two of them, split one, move
-        members), and its cost does not grow with the size of the clusters it lands in."""
+        members), and its cost does not grow with the size of the clusters it lands in.
+        Documents already stored then get their place as stored, without evidence."""
         docs, batch = self._fresh(documents)
         with self.store.reading():
             self._sync()
-            known = self._known([d.id for d in docs])
+            known = self._known([d.id for d in docs], exact)
             fresh = batch.without(set(known))
             area = self._neighbourhood(fresh, []) if exact else self._quick(fresh)
         ids = self._cluster_ids(area)
@@ -320,11 +322,15 @@ class Index:
         stored = self.store.rows_of([d.id for d in docs])
         return docs, self.prepare([d for d in docs if d.id not in stored])
 
-    def _known(self, ids: list[str]) -> dict[str, Match]:
-        """Matches for the documents among ``ids`` that are already stored."""
+    def _known(self, ids: list[str], exact: bool) -> dict[str, Match]:
+        """Matches for the documents among ``ids`` that are already stored: re-clustered with
+        their neighbourhood, or (not ``exact``) where they sit as stored, without evidence."""
         rows = self.store.rows_of(ids)
         if not rows:
             return {}
+        if not exact:
+            return {p.id: Match(p.id, p.cluster, False, p.canonical, p.similarity, None, p.parent, already_stored=True)
+                    for p in self.store.places(sorted(rows.values())).values()}
         area = self._neighbourhood(self._empty, self.store.docs(sorted(rows.values())))
         ids = self._cluster_ids(area)
         wanted = {p for p, d in enumerate(area.docs) if d.id in rows}

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc
+from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc, StoredPlace
 
 _CHUNK = 2000  # commands or fields per round trip
 
@@ -143,6 +143,21 @@ class RedisStore(PagedCounters):
         heads = {c: tuple(map(int, v.split())) for c, v in zip(named, self.db.hmget(self._k("clusters"), named))
                  if v is not None}
         return {r: heads[c] for r, c in clusters.items() if c in heads}
+
+    def places(self, rows: Sequence[int]) -> dict[int, StoredPlace]:
+        """Where each of the stored documents among ``rows`` sits, as stored."""
+        rows = [r for r in rows if r not in self._deleted]
+        if not rows:
+            return {}
+        pipe = self.db.pipeline(transaction=False)
+        pipe.hmget(self._k("place"), rows)
+        pipe.hmget(self._k("meta"), rows)
+        found = {r: (p.split(), json.loads(m)) for r, p, m in zip(rows, *pipe.execute()) if p and m}
+        heads = {r: canonical for r, (canonical, _) in self.canonicals(list(found)).items()}
+        names = sorted(set(heads.values()))
+        ids = {r: json.loads(m)[0] for r, m in zip(names, self.db.hmget(self._k("meta"), names)) if m} if names else {}
+        return {r: StoredPlace(meta[0], int(place[0]), ids[heads[r]], float(place[1]), meta[3])
+                for r, (place, meta) in found.items() if heads.get(r) in ids}
 
     def keep_counters(self, buckets: int) -> None:
         """Nothing: every operation forgets the counters it read (other processes write them)."""

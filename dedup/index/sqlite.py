@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
 
-from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc
+from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc, StoredPlace
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -128,6 +128,13 @@ class SQLiteStore(PagedCounters):
         """``row -> (canonical row, size)`` of the cluster of each stored document among ``rows``."""
         query = f"SELECT d.row, c.canonical, c.size FROM docs d JOIN clusters c ON c.id = d.cluster WHERE d.row IN {_IN}"
         return {r: (c, n) for r, c, n in self.db.execute(query, (json.dumps([int(r) for r in rows]),))}
+
+    def places(self, rows: Sequence[int]) -> dict[int, StoredPlace]:
+        """Where each of the stored documents among ``rows`` sits, as stored."""
+        query = ("SELECT d.row, d.id, d.cluster, k.id, d.similarity, d.parent FROM docs d JOIN clusters c "
+                 f"ON c.id = d.cluster JOIN docs k ON k.row = c.canonical WHERE d.row IN {_IN}")
+        found = self.db.execute(query, (json.dumps([int(r) for r in rows]),))
+        return {r: StoredPlace(i, c, k, s / _SIMILARITY_SCALE, p) for r, i, c, k, s, p in found}
 
     def _read_pages(self, pages: list[int]) -> dict[int, bytes]:
         found = self.db.execute(f"SELECT page, counts FROM df WHERE page IN {_IN}", (json.dumps(pages),))

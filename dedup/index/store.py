@@ -49,6 +49,19 @@ class StoredDoc:
 
 
 @dataclass(frozen=True)
+class StoredPlace:
+    """Where a stored document sits: its id, cluster, the id of that cluster's canonical,
+    its similarity to the canonical as stored, and its parent when it was split out of
+    another article."""
+
+    id: str
+    cluster: int
+    canonical: str
+    similarity: float
+    parent: str | None
+
+
+@dataclass(frozen=True)
 class NewDoc:
     """A document to store: the fields of :class:`StoredDoc` before it has a row, its
     normalized text packed (:meth:`KeyCodec.pack`)."""
@@ -185,6 +198,9 @@ class Store(Protocol):
     def canonicals(self, rows: Sequence[int]) -> dict[int, tuple[int, int]]:
         """``row -> (canonical row, size)`` of the cluster of each of the stored documents
         among ``rows``."""
+
+    def places(self, rows: Sequence[int]) -> dict[int, StoredPlace]:
+        """Where each of the stored documents among ``rows`` sits, as stored."""
 
     def df(self, buckets: np.ndarray) -> np.ndarray:
         """Document-frequency counters at ``buckets``."""
