@@ -53,12 +53,15 @@ def _classes() -> np.ndarray:
     return classes
 
 
-def differing_words(keys: KeyTexts, members: np.ndarray, canonical: int) -> list[tuple[str, ...]]:
-    """The marked words that differ between key ``canonical`` and each key ``members[k]``."""
+def differing_words(keys: KeyTexts, members: np.ndarray, canonicals: np.ndarray | int) -> list[tuple[str, ...]]:
+    """The marked words that differ between each key ``members[k]`` and key ``canonicals[k]``
+    (one canonical for all, when an int): in one call for many clusters, their members in
+    runs that share a canonical."""
     members = np.asarray(members, dtype=np.int64)
     if not members.size:
         return []
-    out, counts = kernels.differing_words(keys.data, keys.offsets, members, canonical, _classes(), MAX_DIFFERS)
+    canonicals = np.broadcast_to(np.asarray(canonicals, dtype=np.int64), members.shape).copy()
+    out, counts = kernels.differing_words(keys.data, keys.offsets, members, canonicals, _classes(), MAX_DIFFERS)
     words = out.tobytes().decode("utf-8", "surrogatepass").split("\n")
     ends = np.cumsum(counts).tolist()
     return [tuple(words[end - count : end]) for end, count in zip(ends, counts.tolist())]

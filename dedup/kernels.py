@@ -1239,33 +1239,39 @@ def _offer(text, rank, s, e, best_rank, best_start, best_end, count):
 
 
 @njit(cache=True)
-def differing_words(text, offsets, members, canonical, classes, limit):
-    """The words found in only one of text ``members[k]`` and text ``canonical``, for
+def differing_words(text, offsets, members, canonicals, classes, limit):
+    """The words found in only one of text ``members[k]`` and text ``canonicals[k]``, for
     each ``k``: at most ``limit``, those with a number first, then the member's own before
     the canonical's, then in string order. Returns the chosen words end to end, each
     marked (``+`` the member's, ``-`` the canonical's) and followed by a newline, and
-    how many each member has."""
+    how many each member has. A canonical's words are indexed once for a run of members
+    that share it."""
     longest = 0
     for d in range(members.size):
-        longest = max(longest, offsets[members[d] + 1] - offsets[members[d]])
-    longest = max(longest, offsets[canonical + 1] - offsets[canonical])
+        longest = max(longest, offsets[members[d] + 1] - offsets[members[d]],
+                      offsets[canonicals[d] + 1] - offsets[canonicals[d]])
     room = (longest + 1) // 2 + 1
     c_start, c_end, c_hash = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.uint64)
     m_start, m_end, m_hash = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.uint64)
-    n_c = _split_words(text, offsets[canonical], offsets[canonical + 1], classes, c_start, c_end, c_hash)
-    c_slots = np.full(_table_size(n_c), -1, np.int64)
-    n_c = _word_set(text, c_start, c_end, c_hash, n_c, c_slots)
-    c_rank = np.empty(n_c, np.int64)  # rank: 2 * (holds no number) + (the canonical's word)
-    for w in range(n_c):
-        c_rank[w] = 1 if _numeric(text, c_start[w], c_end[w], classes) else 3
+    c_slots = np.empty(_table_size(room), np.int64)
+    c_rank = np.empty(room, np.int64)  # rank: 2 * (holds no number) + (the canonical's word)
     m_slots = np.empty(_table_size(room), np.int64)
     best_rank, best_start, best_end = np.empty(limit, np.int64), np.empty(limit, np.int64), np.empty(limit, np.int64)
     chosen_start = np.empty(members.size * limit, np.int64)
     chosen_end = np.empty(members.size * limit, np.int64)
     chosen_rank = np.empty(members.size * limit, np.int64)
     counts = np.zeros(members.size, np.int64)
+    canonical, n_c, own = -1, 0, c_slots[:0]
     for d in range(members.size):
         m = members[d]
+        if canonicals[d] != canonical:  # index the words of this member's canonical
+            canonical = canonicals[d]
+            n_c = _split_words(text, offsets[canonical], offsets[canonical + 1], classes, c_start, c_end, c_hash)
+            own = c_slots[: _table_size(n_c)]
+            own[:] = -1
+            n_c = _word_set(text, c_start, c_end, c_hash, n_c, own)
+            for w in range(n_c):
+                c_rank[w] = 1 if _numeric(text, c_start[w], c_end[w], classes) else 3
         if _same(text, offsets[m], offsets[m + 1], offsets[canonical], offsets[canonical + 1]):
             continue  # an exact copy: no word differs
         n_m = _split_words(text, offsets[m], offsets[m + 1], classes, m_start, m_end, m_hash)
@@ -1274,7 +1280,7 @@ def differing_words(text, offsets, members, canonical, classes, limit):
         n_m = _word_set(text, m_start, m_end, m_hash, n_m, slots)
         count = 0
         for w in range(n_m):
-            if not _holds(text, m_start[w], m_end[w], m_hash[w], c_start, c_end, c_hash, c_slots):
+            if not _holds(text, m_start[w], m_end[w], m_hash[w], c_start, c_end, c_hash, own):
                 rank = 0 if _numeric(text, m_start[w], m_end[w], classes) else 2
                 count = _offer(text, rank, m_start[w], m_end[w], best_rank, best_start, best_end, count)
         for w in range(n_c):

@@ -176,9 +176,7 @@ class Deduplicator:
         )
         grouping = group_signed(shingles, rows, provenance, self.settings, report, threads=self.workers)
         texts = KeyTexts.of(_compared_keys(grouping.groups, [stripped[d.id].body for d in docs], self.settings.max_chars))
-        clusters = tuple(
-            to_cluster(k, g, docs, texts, grouping, self.settings.min_words) for k, g in enumerate(grouping.groups, start=1)
-        )
+        clusters = tuple(to_clusters(grouping.groups, docs, texts, grouping, self.settings.min_words))
         report("cluster", len(docs), len(docs))
         stats = {
             "documents": sum(1 for d in docs if "parent_id" not in d.meta),
@@ -351,20 +349,31 @@ def group_signed(
     return Grouping(groups, shingles, comparable, len(candidates), len(edges))
 
 
-def to_cluster(number: int, group: Group, docs: Sequence[Document], keys: KeyTexts, grouping: Grouping,
-               min_words: int, only: Container[int] | None = None) -> Cluster:
-    """The :class:`Cluster` numbered ``number`` for ``group``, with each member's evidence
-    (only the members at positions ``only``, when given); ``keys`` hold the normalized
-    key of every position."""
+def to_clusters(groups: Sequence[Group], docs: Sequence[Document], keys: KeyTexts, grouping: Grouping,
+                min_words: int, only: Container[int] | None = None) -> list[Cluster]:
+    """The :class:`Cluster` of each of ``groups``, numbered from 1, with each member's evidence
+    (only the members at positions ``only``, when given); ``keys`` hold the normalized key of
+    every position. The words that differ are found for every member in one call."""
+    positions = [g.members.tolist() for g in groups]
+    wanted = [[k for k, pos in enumerate(own) if only is None or pos in only] for own in positions]
+    others = [[k for k in ks if own[k] != g.canonical] for g, own, ks in zip(groups, positions, wanted)]
+    members = [own[k] for own, ks in zip(positions, others) for k in ks]
+    canonicals = [g.canonical for g, ks in zip(groups, others) for _ in ks]
+    found = iter(differing_words(keys, np.array(members, dtype=np.int64), np.array(canonicals, dtype=np.int64)))
+    return [_cluster(number, g, own, docs, grouping, min_words, ks, {k: next(found) for k in rest})
+            for number, (g, own, ks, rest) in enumerate(zip(groups, positions, wanted, others), start=1)]
+
+
+def _cluster(number: int, group: Group, positions: list[int], docs: Sequence[Document], grouping: Grouping,
+             min_words: int, wanted: list[int], differs: dict[int, tuple[str, ...]]) -> Cluster:
+    """The :class:`Cluster` numbered ``number`` for ``group`` (its members at ``positions``),
+    with the evidence of the members ``wanted`` (their places in ``positions``); ``differs``:
+    the words that differ, for those that are not the canonical."""
     shingles = grouping.shingles
     canonical = docs[group.canonical]
     reason = group.reason
     if not grouping.comparable[group.canonical]:
         reason = f"too short after stripping: {int(shingles.words[group.canonical])} words (minimum {min_words})"
-    positions = group.members.tolist()
-    wanted = [k for k, pos in enumerate(positions) if only is None or pos in only]
-    others = [k for k in wanted if positions[k] != group.canonical]
-    differs = dict(zip(others, differing_words(keys, group.members[others], group.canonical)))
     sc = group.scores
     shared, jaccard, containment = sc.shared.tolist(), sc.jaccard.tolist(), sc.containment.tolist()
     specific = sc.specific.tolist()

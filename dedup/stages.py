@@ -66,7 +66,7 @@ from .pipeline import (
     document_date,
     sign_keys,
     template_picks,
-    to_cluster,
+    to_clusters,
 )
 from .report.records import COLUMNS, parquet_schema
 from .shingle import ShingleSets, offsets_of, segment_positions
@@ -609,7 +609,7 @@ def cluster_task(plan: Plan, task: int, offsets: np.ndarray) -> None:
     grouping = Grouping(groups, shingles, shingles.words >= settings.min_words, 0, len(edges))
     docs = [Document(i, "", s, meta={"parent_id": p} if p else {})
             for i, s, p in zip(ids, table["source"], table["parent_id"])]
-    made = [to_cluster(0, g, docs, keys, grouping, settings.min_words) for g in groups]
+    made = to_clusters(groups, docs, keys, grouping, settings.min_words)
     position = {doc_id: i for i, doc_id in enumerate(ids)}
     rows = _rows(table, ((position[m.doc_id], c.canonical.id, m, c.size, c.reason) for c in made for m in c.members))
     if plan.keep_objects:

@@ -31,6 +31,18 @@ def test_differing_words_equal_python_sets_and_sorting() -> None:
         assert differing_words(texts, members, canonical) == expected
 
 
+def test_one_call_for_many_canonicals_gives_what_one_call_each_gives() -> None:
+    rng = random.Random(5)
+    words = ["خبر", "وزير", "2024", "٣", "news", "a", "b", "c"]
+    keys = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(60)]
+    texts = KeyTexts.of(keys)
+    canonicals = np.array([c for c in rng.sample(range(60), 12) for _ in range(rng.randint(1, 4))])
+    members = np.array([rng.randrange(60) for _ in canonicals])
+    expected = [differing_words(texts, [m], int(c))[0] for m, c in zip(members, canonicals)]
+    assert differing_words(texts, members, canonicals) == expected
+    assert expected == [_reference(keys[m], keys[c]) for m, c in zip(members, canonicals)]
+
+
 def test_no_members_no_words() -> None:
     assert differing_words(KeyTexts.of(["a b"]), np.zeros(0, dtype=np.int64), 0) == []
 

@@ -45,7 +45,7 @@ from ..pipeline import (
     document_date,
     group_signed,
     sign_keys,
-    to_cluster,
+    to_clusters,
 )
 from ..shingle import ShingleSets, segment_positions, shingle_keys
 from ..verify import accepts, score_pairs, verify
@@ -483,14 +483,15 @@ class Index:
         """The :class:`Match` of every document of ``area``; those at positions
         ``evidence_for`` with their evidence (the others only have their place)."""
         matches = {}
-        keys = KeyTexts.of(area.keys)
-        for cluster_id, is_new, group in zip(ids, new, area.grouping.groups):
-            if any(int(p) in evidence_for for p in group.members):
-                cluster = to_cluster(0, group, area.docs, keys, area.grouping, self.settings.min_words,
-                                     only=evidence_for)
-                for m in cluster.members:
-                    matches[m.doc_id] = Match(m.doc_id, cluster_id, is_new, cluster.canonical.id, m.similarity,
-                                              m.evidence, m.parent_id)
+        groups = area.grouping.groups
+        shown = [k for k, group in enumerate(groups) if any(p in evidence_for for p in group.members.tolist())]
+        made = to_clusters([groups[k] for k in shown], area.docs, KeyTexts.of(area.keys), area.grouping,
+                           self.settings.min_words, only=evidence_for)
+        for k, cluster in zip(shown, made):
+            for m in cluster.members:
+                matches[m.doc_id] = Match(m.doc_id, ids[k], new[k], cluster.canonical.id, m.similarity, m.evidence,
+                                          m.parent_id)
+        for cluster_id, is_new, group in zip(ids, new, groups):
             canonical = area.docs[group.canonical].id
             similarity = np.maximum(group.scores.jaccard, group.scores.containment)
             for pos, sim in zip(group.members.tolist(), similarity.tolist()):
