@@ -116,7 +116,7 @@ def start_redis() -> tuple[subprocess.Popen, int]:
 
 def latency(path: Path, fill: int, probes: int, batch: int, exact_fill: bool) -> dict[str, dict[str, float]]:
     """Fill an index with ``fill`` whole-text documents (unless ``path`` holds them already;
-    with the exact placement, or the quick one unless ``exact_fill``);
+    with the quick placement, or the exact one when ``exact_fill``);
     per query mode (exact, and quick: ``exact=False``), p50 and p99 ms of one-document
     queries (prepared beforehand), p99 with preparation included, and the share of
     documents the quick mode puts in the cluster the exact one does."""

@@ -223,14 +223,18 @@ def alone(position: int, shingles: ShingleSets) -> Group:
                  "no verified copy")
 
 
-def pair_canonicals(pairs: np.ndarray, shared: np.ndarray, shingles: ShingleSets,
-                    provenance: Provenance) -> list[tuple[int, str]]:
-    """The canonical of each cluster of two documents, ``pairs`` whose copies have ``shared``
-    shingles in common, and why (:func:`choose_canonical`). Of two copies each holds its own
-    shingles once and the shared ones twice, so the coverage of copy ``d`` is
-    ``(sizes[d] + shared) / (sizes[a] + sizes[b])``."""
+def pair_coverage(pairs: np.ndarray, shared: np.ndarray, shingles: ShingleSets) -> np.ndarray:
+    """The coverage of each copy of the clusters of two documents ``pairs`` whose copies have
+    ``shared`` shingles in common, ``(pairs, 2)``: each holds its own shingles once and the
+    shared ones twice, so copy ``d`` covers ``(sizes[d] + shared) / (sizes[a] + sizes[b])``."""
     sizes = shingles.sizes[pairs]
-    coverage = (sizes + np.asarray(shared)[:, None]) / sizes.sum(axis=1)[:, None]
+    return (sizes + np.asarray(shared)[:, None]) / sizes.sum(axis=1)[:, None]
+
+
+def pair_canonicals(pairs: np.ndarray, coverage: np.ndarray, shingles: ShingleSets,
+                    provenance: Provenance) -> list[tuple[int, str]]:
+    """The canonical of each cluster of two documents ``pairs``, and why
+    (:func:`choose_canonical`); ``coverage``: :func:`pair_coverage`."""
     return [choose_canonical(pair, cover, shingles, provenance) for pair, cover in zip(pairs, coverage)]
 
 
@@ -245,7 +249,7 @@ def _pair_groups(pairs: np.ndarray, shingles: ShingleSets, thresholds: Threshold
     if not pairs.size:
         return []
     shared = score_pairs(shingles, pairs, common, thresholds.min_specific).shared
-    chosen = pair_canonicals(pairs, shared, shingles, provenance)
+    chosen = pair_canonicals(pairs, pair_coverage(pairs, shared, shingles), shingles, provenance)
     centers = np.array([canonical for canonical, _ in chosen], dtype=np.int64)
     against = np.stack([np.repeat(centers, 2), pairs.ravel()], axis=1)  # each canonical against both rows
     scores = score_pairs(shingles, against, common, thresholds.min_specific)

@@ -28,7 +28,14 @@ import numpy as np
 
 from .. import kernels
 from ..candidates import BandRows
-from ..cluster import Group, Provenance, alone, choose_canonical, pair_canonicals
+from ..cluster import (
+    Group,
+    Provenance,
+    alone,
+    choose_canonical,
+    pair_canonicals,
+    pair_coverage,
+)
 from ..collection import collector_paused
 from ..differs import KeyTexts
 from ..lsh import distinct
@@ -384,11 +391,11 @@ class Index:
         shingles, flags = area.joined()
         joining: dict[int, list[int]] = {}  # stored canonical -> the documents joining it
         wins: dict[int, list[tuple[int, float, str]]] = {}  # -> those more complete: (document, coverage, why)
-        chosen = pair_canonicals(pairs, shared, shingles, provenance)
-        for (head, q), common, (canonical, reason) in zip(pairs.tolist(), shared.tolist(), chosen):
+        coverage = pair_coverage(pairs, shared, shingles)
+        chosen = pair_canonicals(pairs, coverage, shingles, provenance)
+        for (head, q), cover, (canonical, reason) in zip(pairs.tolist(), coverage[:, 1].tolist(), chosen):
             joining.setdefault(head, []).append(q)
             if canonical == q:
-                cover = (shingles.sizes[q] + common) / (shingles.sizes[q] + shingles.sizes[head])
                 wins.setdefault(head, []).append((q, cover, reason))
         centres, reasons, members = [], [], []
         for head, qs in joining.items():

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from .store import KeyCodec, NewDoc, PagedCounters, StoredDoc, StoredPlace
@@ -139,10 +139,16 @@ class RedisStore(PagedCounters):
             return {}
         places = self.db.hmget(self._k("place"), rows)
         clusters = {r: int(p.split()[0]) for r, p in zip(rows, places) if p is not None}
-        named = sorted(set(clusters.values()))
-        heads = {c: tuple(map(int, v.split())) for c, v in zip(named, self.db.hmget(self._k("clusters"), named))
-                 if v is not None}
+        heads = self._heads(clusters.values())
         return {r: heads[c] for r, c in clusters.items() if c in heads}
+
+    def _heads(self, clusters: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """``cluster -> (canonical row, size)`` of the stored ones among ``clusters``."""
+        named = sorted(set(clusters))
+        if not named:
+            return {}
+        return {c: tuple(map(int, v.split())) for c, v in zip(named, self.db.hmget(self._k("clusters"), named))
+                if v is not None}
 
     def places(self, rows: Sequence[int]) -> dict[int, StoredPlace]:
         """Where each of the stored documents among ``rows`` sits, as stored."""
@@ -153,11 +159,11 @@ class RedisStore(PagedCounters):
         pipe.hmget(self._k("place"), rows)
         pipe.hmget(self._k("meta"), rows)
         found = {r: (p.split(), json.loads(m)) for r, p, m in zip(rows, *pipe.execute()) if p and m}
-        heads = {r: canonical for r, (canonical, _) in self.canonicals(list(found)).items()}
+        heads = {c: canonical for c, (canonical, _) in self._heads(int(p[0]) for p, _ in found.values()).items()}
         names = sorted(set(heads.values()))
         ids = {r: json.loads(m)[0] for r, m in zip(names, self.db.hmget(self._k("meta"), names)) if m} if names else {}
-        return {r: StoredPlace(meta[0], int(place[0]), ids[heads[r]], float(place[1]), meta[3])
-                for r, (place, meta) in found.items() if heads.get(r) in ids}
+        return {r: StoredPlace(meta[0], int(place[0]), ids[heads[int(place[0])]], float(place[1]), meta[3])
+                for r, (place, meta) in found.items() if heads.get(int(place[0])) in ids}
 
     def keep_counters(self, buckets: int) -> None:
         """Nothing: every operation forgets the counters it read (other processes write them)."""
